@@ -37,7 +37,7 @@ def decrypt_json(master_key: str, token: str) -> dict[str, Any]:
     try:
         return json.loads(derive_fernet(master_key).decrypt(token.encode()))
     except InvalidToken as exc:
-        raise DecryptionError("stored credentials cannot be decrypted with this MASTER_KEY") from exc
+        raise DecryptionError("credentials cannot be decrypted with this MASTER_KEY") from exc
 
 
 def generate_token(prefix: str = "") -> str:

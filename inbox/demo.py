@@ -11,7 +11,7 @@ from inbox.workspaces.service import create_workspace
 DEMO_SLUG = "demo"
 DEMO_NAME = "Demo Shop"
 DEMO_EMAIL = "admin@demo.inbox.test"
-DEMO_PASSWORD = "demo-password"
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - the public demo login
 
 
 @dataclass

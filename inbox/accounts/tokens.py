@@ -7,7 +7,7 @@ from inbox.errors import InvalidInput, NotFound
 from inbox.models import ApiToken, Membership, User, Workspace
 from inbox.tenancy import scoped
 
-API_TOKEN_PREFIX = "ibx_"
+API_TOKEN_PREFIX = "ibx_"  # noqa: S105 - a prefix, not a secret
 DISPLAY_PREFIX_LENGTH = 8
 
 

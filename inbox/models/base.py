@@ -38,7 +38,7 @@ class TenantModel(BaseModel):
     """
 
     workspace: Any = fields.ForeignKeyField(
-        "models.Workspace", related_name=False, on_delete=fields.CASCADE, index=False
+        "models.Workspace", related_name=False, on_delete=fields.CASCADE, db_index=False
     )
 
     class Meta:

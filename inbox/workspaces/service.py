@@ -6,6 +6,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from inbox.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password
@@ -51,17 +52,23 @@ async def create_workspace(
             f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
             code="weak_password",
         )
-    async with in_transaction():
-        if await Workspace.exists(slug=slug):
-            raise Conflict(f"a workspace with the slug '{slug}' already exists", code="slug_taken")
-        workspace = await Workspace.create(name=name, slug=slug)
-        user = await User.get_or_none(email=email)
-        if user is None:
-            user = await User.create(email=email, password_hash=hash_password(admin_password))
-        else:
-            generated = None  # an existing account keeps its own password
-        await Membership.create(workspace=workspace, user=user, role=Role.OWNER.value)
-        await RetentionPolicy.create(workspace=workspace)
+    taken = Conflict(f"a workspace with the slug '{slug}' already exists", code="slug_taken")
+    if await Workspace.exists(slug=slug):
+        raise taken
+    password_hash = hash_password(admin_password)
+    try:
+        async with in_transaction():
+            workspace = await Workspace.create(name=name, slug=slug)
+            user = await User.get_or_none(email=email)
+            if user is None:
+                user = await User.create(email=email, password_hash=password_hash)
+            else:
+                generated = None  # an existing account keeps its own password
+            await Membership.create(workspace=workspace, user=user, role=Role.OWNER.value)
+            await RetentionPolicy.create(workspace=workspace)
+    except IntegrityError:
+        # Two creations racing for one slug: the database's unique index decides.
+        raise taken from None
     return NewWorkspace(workspace, user, generated)
 
 
