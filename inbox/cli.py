@@ -89,9 +89,29 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     from inbox.database import apply_migrations
     from inbox.logs import configure_logging
 
+    if args.check:
+        if not asyncio.run(worker_is_healthy(settings)):
+            raise CommandError("no healthy worker has reported recently")
+        print("worker is healthy")
+        return
     configure_logging(settings.log_level)
     asyncio.run(apply_migrations(settings))
     asyncio.run(run_worker(settings))
+
+
+async def worker_is_healthy(settings: Settings) -> bool:
+    """Whether a worker wrote its health-check key recently (arq refreshes it)."""
+    from arq.constants import health_check_key_suffix
+
+    from inbox.broker import QUEUE_NAME, connect_broker
+
+    if settings.embedded_redis:
+        raise CommandError("--check needs REDIS_URL (the embedded worker runs inside serve)")
+    broker = await connect_broker(settings)
+    try:
+        return bool(await broker.redis.exists(QUEUE_NAME + health_check_key_suffix))
+    finally:
+        await broker.close()
 
 
 async def run_worker(settings: Settings) -> None:
@@ -175,9 +195,9 @@ def build_parser() -> Parser:
     serve.add_argument("--demo", action="store_true", help="seed and open the demo workspace")
     serve.set_defaults(handler=cmd_serve)
 
-    commands.add_parser("worker", help="run the background worker").set_defaults(
-        handler=cmd_worker
-    )
+    worker = commands.add_parser("worker", help="run the background worker")
+    worker.add_argument("--check", action="store_true", help="exit 0 if a worker is healthy")
+    worker.set_defaults(handler=cmd_worker)
     commands.add_parser("migrate", help="apply the database migrations").set_defaults(
         handler=cmd_migrate
     )
