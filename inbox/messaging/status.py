@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tortoise.queryset import QuerySet
+
 from inbox.models import Message, MessageStatus, statuses_below
 from inbox.tenancy import WorkspaceRef, scoped
 
@@ -44,10 +46,8 @@ async def advance_status(
     error_message: str | None = None,
 ) -> bool:
     """Move one message to ``status`` if that is forward; return whether it moved."""
-    updated = await scoped(Message, workspace).filter(
-        id=message_id, status__in=statuses_below(status)
-    ).update(**status_changes(status, at, error_code, error_message))
-    return updated > 0
+    messages = scoped(Message, workspace).filter(id=message_id)
+    return await advance_matching(messages, status, at, error_code, error_message)
 
 
 async def advance_status_by_provider_id(
@@ -61,9 +61,21 @@ async def advance_status_by_provider_id(
     error_message: str | None = None,
 ) -> bool:
     """The same, finding the message by the provider's id on one channel."""
-    updated = await scoped(Message, workspace).filter(
-        channel_id=channel_id,
-        provider_message_id=provider_message_id,
-        status__in=statuses_below(status),
-    ).update(**status_changes(status, at, error_code, error_message))
+    messages = scoped(Message, workspace).filter(
+        channel_id=channel_id, provider_message_id=provider_message_id
+    )
+    return await advance_matching(messages, status, at, error_code, error_message)
+
+
+async def advance_matching(
+    messages: QuerySet[Message],
+    status: str,
+    at: datetime,
+    error_code: str | None = None,
+    error_message: str | None = None,
+) -> bool:
+    """Move every message of ``messages`` whose status is below ``status``."""
+    updated = await messages.filter(status__in=statuses_below(status)).update(
+        **status_changes(status, at, error_code, error_message)
+    )
     return updated > 0
