@@ -61,11 +61,15 @@ async def test_postgres_migrates_from_empty(tmp_path: Path) -> None:
             indexes = await check.fetch(
                 "SELECT indexdef FROM pg_indexes WHERE tablename = 'message'"
             )
+            trigram = await check.fetch(
+                "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'contact_%_trgm'"
+            )
         finally:
             await check.close()
         assert {model._meta.db_table for model in MODELS} <= {r["tablename"] for r in rows}
         assert any("(workspace_id, conversation_id, created_at, id)" in i["indexdef"]
                    for i in indexes)
+        assert len(trigram) == 3  # the PostgreSQL-only search indexes
     finally:
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         await admin.close()
