@@ -78,6 +78,18 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
     ]
+    from inbox.webhooks.routes import routes as webhook_routes  # imports runtime_of from here
+
+    routes += webhook_routes
+    from inbox.api.routes import routes as api_routes  # imports error_response from here
+
+    routes += api_routes
+    from inbox.api.retention import routes as retention_routes
+
+    routes += retention_routes
+    from inbox.web.routes import build_web_routes
+
+    routes += build_web_routes(settings)
     return routes
 
 
@@ -86,7 +98,10 @@ def create_app(settings: Settings, *, with_worker: bool | None = None) -> Starle
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.runtime = await start_runtime(settings, with_worker=with_worker)
         try:
-            yield
+            from inbox.web.demo_runtime import run_demo  # the fake provider, demo only
+
+            async with run_demo(app, settings):
+                yield
         finally:
             await stop_runtime(app.state.runtime)
 

@@ -184,6 +184,63 @@ def cmd_create_channel(settings: Settings, args: argparse.Namespace) -> None:
                 print(f"{key}: {result[key]}")
 
 
+def cmd_retention_run(settings: Settings, args: argparse.Namespace) -> None:
+    """Apply the retention policies now (one workspace, or all); --dry-run counts only."""
+
+    async def work() -> None:
+        from inbox.broker import connect_broker
+        from inbox.privacy.retention import iter_workspace_ids
+
+        if args.workspace:
+            from inbox.workspaces.service import get_workspace_by_slug
+
+            workspaces = [await get_workspace_by_slug(args.workspace)]
+        else:
+            workspaces = [ws async for ws in iter_workspace_ids()]
+        broker = None if args.dry_run else await connect_broker(settings)
+        try:
+            for workspace in workspaces:
+                print(await retention_line(settings, broker, workspace, args.dry_run), flush=True)
+        finally:
+            if broker is not None:
+                await broker.close()
+
+    asyncio.run(with_database(settings, work))
+
+
+async def retention_line(settings: Settings, broker: Any, workspace: Any, dry_run: bool) -> str:
+    from inbox.models import Workspace
+    from inbox.privacy.retention import preview_retention, run_retention
+
+    if not isinstance(workspace, Workspace):
+        workspace = await Workspace.get(id=workspace)
+    if dry_run:
+        preview = await preview_retention(workspace)
+        status, counts = ("held" if preview["legal_hold"] else "would delete"), preview["counts"]
+    else:
+        result = await run_retention(settings, broker.redis, workspace)
+        status, counts = result.status, result.deleted
+    deleted = ", ".join(f"{key} {value}" for key, value in counts.items() if value)
+    return f"{workspace.slug}: {status} ({deleted or 'nothing'})"
+
+
+def cmd_syslog_export(settings: Settings, args: argparse.Namespace) -> None:
+    """System-log rows of a period as NDJSON, for a lawful request."""
+    from inbox.accounts.tokens import normalize_email
+    from inbox.privacy.system_log import export_system_logs, parse_ip, parse_period
+
+    since, until = parse_period(args.since, args.until)  # bad input: exit 2, no database
+    ip = parse_ip(args.ip) if args.ip is not None else None
+    email = normalize_email(args.email) if args.email is not None else None
+
+    async def work() -> None:
+        async for line in export_system_logs(since, until, ip=ip, email=email):
+            sys.stdout.write(line)
+        sys.stdout.flush()
+
+    asyncio.run(with_database(settings, work))
+
+
 # ------------------------------------------------------------------ parser
 def build_parser() -> Parser:
     parser = Parser(prog="inbox", description="A privacy-first team inbox.")
@@ -226,6 +283,28 @@ def build_parser() -> Parser:
     channel.add_argument("--credentials", required=True, metavar="JSON")
     channel.add_argument("--json", action="store_true")
     channel.set_defaults(handler=cmd_create_channel)
+
+    retention = commands.add_parser("retention", help="apply the retention policies")
+    retention_commands = retention.add_subparsers(
+        dest="retention_command", required=True, parser_class=Parser
+    )
+    retention_run = retention_commands.add_parser("run", help="delete what has expired now")
+    retention_run.add_argument("--workspace", metavar="SLUG", help="one workspace (default: all)")
+    retention_run.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+    retention_run.set_defaults(handler=cmd_retention_run)
+
+    syslog = commands.add_parser("syslog", help="connection data (system log)")
+    syslog_commands = syslog.add_subparsers(
+        dest="syslog_command", required=True, parser_class=Parser
+    )
+    syslog_export = syslog_commands.add_parser(
+        "export", help="print a period's rows as NDJSON (lawful requests)"
+    )
+    syslog_export.add_argument("--since", required=True, metavar="DATE")
+    syslog_export.add_argument("--until", required=True, metavar="DATE")
+    syslog_export.add_argument("--ip", metavar="IP")
+    syslog_export.add_argument("--email", metavar="EMAIL")
+    syslog_export.set_defaults(handler=cmd_syslog_export)
     return parser
 
 

@@ -36,7 +36,11 @@ class Contact(TenantModel):
 
     class Meta:
         table = "contact"
-        indexes = (("workspace_id", "last_activity_at"), ("workspace_id", "display_name"))
+        indexes = (
+            ("workspace_id", "last_activity_at"),
+            ("workspace_id", "display_name"),
+            ("workspace_id", "profile_fetched_at"),  # the stale-profile cron
+        )
 
 
 class ContactIdentity(TenantModel):
@@ -62,4 +66,7 @@ class ContactIdentity(TenantModel):
     class Meta:
         table = "contact_identity"
         unique_together = (("channel", "provider_user_id"),)
-        indexes = (("workspace_id", "contact_id"),)
+        indexes = (
+            ("workspace_id", "contact_id"),
+            ("contact_id",),  # the cascade from a deleted contact
+        )

@@ -97,6 +97,9 @@ class Conversation(TenantModel):
             ("workspace_id", "status", "last_message_at", "id"),
             ("workspace_id", "assignee_id", "status", "last_message_at"),
             ("workspace_id", "contact_id"),
+            # Deleting a contact makes the database find its conversations by this
+            # column alone (the foreign key's cascade): retention, erasure, purge.
+            ("contact_id",),
         )
 
 
@@ -146,6 +149,7 @@ class Message(TenantModel):
         indexes = (
             ("workspace_id", "conversation_id", "created_at", "id"),
             ("workspace_id", "created_at"),
+            ("conversation_id",),  # the cascade from a deleted conversation
         )
 
 
@@ -176,7 +180,11 @@ class Attachment(TenantModel):
 
     class Meta:
         table = "attachment"
-        indexes = (("workspace_id", "message_id"), ("workspace_id", "created_at"))
+        indexes = (
+            ("workspace_id", "message_id"),
+            ("workspace_id", "created_at"),
+            ("message_id",),  # the cascade from a deleted message
+        )
 
 
 class Note(TenantModel):
@@ -201,7 +209,10 @@ class Note(TenantModel):
 
     class Meta:
         table = "note"
-        indexes = (("workspace_id", "conversation_id", "created_at"),)
+        indexes = (
+            ("workspace_id", "conversation_id", "created_at"),
+            ("conversation_id",),  # the cascade from a deleted conversation
+        )
 
 
 class Tag(TenantModel):

@@ -1,0 +1,1 @@
+"""Conversations: listing, searching and handling them (status, assignee, tags, notes)."""

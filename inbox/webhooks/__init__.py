@@ -1,0 +1,1 @@
+"""Provider webhooks: the HTTP side of inbound messages and status callbacks."""

@@ -1,0 +1,403 @@
+"""Benchmark of the retention run on a large workspace (PostgreSQL; not part of the test run).
+
+    python tests/perf/retention.py [--conversations 20000] [--expired 50] [--kept 50]
+
+Seeds one workspace into a fresh PostgreSQL database with COPY: by default 20,000
+conversations of 50 expired messages (31 to 400 days old) and 50 kept ones (the
+last 30 days) each, so 1,000,000 expired messages among 1,000,000 kept ones, every
+message with an attachment row, and a real file for one expired attachment in
+FILE_EVERY. The policy keeps messages 30 days. It starts ``inbox serve`` (one
+uvicorn process), measures the first page of open conversations over HTTP while
+idle (the baseline), then runs ``inbox retention run --workspace perf`` in its own
+process, as a worker would, and measures the same page again, one request at a
+time, for as long as the run lasts.
+
+It prints the deletion throughput (target >= 50,000 messages/s, from the run's
+own duration), and the conversation list's p50/p95/p99 while the run works
+(target p99 < 100 ms), with their ratio to the idle baseline.
+
+Needs PostgreSQL at PERF_PG (default postgres://postgres@127.0.0.1) and Redis at
+PERF_REDIS_URL (default redis://127.0.0.1:6379/11).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from inbox.accounts.tokens import create_api_token  # noqa: E402
+from inbox.database import apply_migrations, close_database, open_database  # noqa: E402
+from inbox.models import RetentionPolicy, RetentionRun  # noqa: E402
+from inbox.settings import load_settings  # noqa: E402
+from inbox.tenancy import scoped  # noqa: E402
+from inbox.workspaces.service import create_workspace  # noqa: E402
+
+TARGET_MESSAGES_PER_SECOND = 50_000
+TARGET_P99_MS = 100.0
+MESSAGES_DAYS = 30
+BASELINE_SAMPLES = 300
+CHUNK_CONVERSATIONS = 500  # conversations generated and copied at a time
+FILE_EVERY = 100  # one expired attachment in this many has a real file
+KEPT_SECONDS = (MESSAGES_DAYS - 1) * 86400  # kept messages: the last 29 days
+LIST_URL = "/api/v1/conversations?status=open"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def message_row(workspace_id, conversation_id, channel_id, n, k, at) -> tuple:
+    inbound = k % 2 == 0
+    return (
+        uuid.uuid4(),
+        at,
+        workspace_id,
+        conversation_id,
+        channel_id,
+        "inbound" if inbound else "outbound",
+        "text",
+        f"message {k} about order {n}",
+        f"p{n}-{k}",
+        "received" if inbound else "read",
+        {},
+        [],
+    )
+
+
+MESSAGE_COLUMNS = [
+    "id",
+    "created_at",
+    "workspace_id",
+    "conversation_id",
+    "channel_id",
+    "direction",
+    "kind",
+    "text",
+    "provider_message_id",
+    "status",
+    "metadata",
+    "reactions",
+]
+ATTACHMENT_COLUMNS = [
+    "id",
+    "created_at",
+    "workspace_id",
+    "message_id",
+    "position",
+    "kind",
+    "media_type",
+    "size",
+    "storage_key",
+    "download_status",
+]
+CONTACT_COLUMNS = [
+    "id",
+    "created_at",
+    "workspace_id",
+    "display_name",
+    "profile",
+    "last_activity_at",
+    "opted_out",
+    "restricted",
+    "objected",
+    "legal_hold",
+    "updated_at",
+]
+CONVERSATION_COLUMNS = [
+    "id",
+    "created_at",
+    "workspace_id",
+    "channel_id",
+    "contact_id",
+    "status",
+    "last_message_at",
+    "last_inbound_at",
+    "last_message_preview",
+    "unread_count",
+]
+
+
+async def seed(
+    dsn: str, storage: Path, workspace_id: uuid.UUID, conversations: int, expired: int, kept: int
+) -> dict[str, int]:
+    rng = random.Random(7)
+    now = datetime.now(UTC)
+    connection = await asyncpg.connect(dsn)
+    counts = {"expired_messages": 0, "kept_messages": 0, "files": 0}
+    try:
+        await connection.set_type_codec(
+            "jsonb",
+            schema="pg_catalog",
+            format="binary",
+            encoder=lambda value: b"\x01" + json.dumps(value).encode(),
+            decoder=lambda raw: json.loads(raw[1:]),
+        )
+        channel_id = uuid.uuid4()
+        await connection.execute(
+            "INSERT INTO channel (id, created_at, workspace_id, kind, name, "
+            "credentials_encrypted, status) VALUES ($1, $2, $3, 'telegram', 'Bot', '', "
+            "'active')",
+            channel_id,
+            now,
+            workspace_id,
+        )
+        for start in range(0, conversations, CHUNK_CONVERSATIONS):
+            contacts, convs, messages, attachments = [], [], [], []
+            for n in range(start, min(conversations, start + CHUNK_CONVERSATIONS)):
+                contact_id, conversation_id = uuid.uuid4(), uuid.uuid4()
+                times = sorted(
+                    now - timedelta(days=MESSAGES_DAYS + 1 + rng.random() * 370)
+                    for _ in range(expired)
+                )
+                times += sorted(
+                    now - timedelta(seconds=60 + rng.random() * KEPT_SECONDS) for _ in range(kept)
+                )
+                last = max(times)
+                contacts.append(
+                    (
+                        contact_id,
+                        now - timedelta(days=500),
+                        workspace_id,
+                        f"Contact {n}",
+                        {},
+                        last,
+                        False,
+                        False,
+                        False,
+                        False,
+                        now,
+                    )
+                )
+                convs.append(
+                    (
+                        conversation_id,
+                        now - timedelta(days=500),
+                        workspace_id,
+                        channel_id,
+                        contact_id,
+                        rng.choice(["open", "open", "pending"]),
+                        last,
+                        last,
+                        f"message about order {n}",
+                        rng.randint(0, 3),
+                    )
+                )
+                for k, at in enumerate(times):
+                    row = message_row(workspace_id, conversation_id, channel_id, n, k, at)
+                    messages.append(row)
+                    key = None
+                    if k < expired and k % FILE_EVERY == 0:
+                        key = f"{workspace_id}/perf/{row[0]}.bin"
+                        counts["files"] += 1
+                    attachments.append(
+                        (
+                            uuid.uuid4(),
+                            at,
+                            workspace_id,
+                            row[0],
+                            0,
+                            "image",
+                            "image/jpeg",
+                            1000,
+                            key,
+                            "stored",
+                        )
+                    )
+                counts["expired_messages"] += expired
+                counts["kept_messages"] += kept
+            await connection.copy_records_to_table(
+                "contact", records=contacts, columns=CONTACT_COLUMNS
+            )
+            await connection.copy_records_to_table(
+                "conversation", records=convs, columns=CONVERSATION_COLUMNS
+            )
+            await connection.copy_records_to_table(
+                "message", records=messages, columns=MESSAGE_COLUMNS
+            )
+            await connection.copy_records_to_table(
+                "attachment", records=attachments, columns=ATTACHMENT_COLUMNS
+            )
+            for row in attachments:
+                if row[8]:
+                    path = storage / row[8]
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(b"x")
+        await connection.execute("VACUUM ANALYZE")
+    finally:
+        await connection.close()
+    return counts
+
+
+async def measure_while(http: httpx.AsyncClient, running: asyncio.Task) -> list[float]:
+    timings = []
+    while not running.done():
+        started = time.perf_counter()
+        answer = await http.get(LIST_URL)
+        timings.append((time.perf_counter() - started) * 1000)
+        if answer.status_code != 200:
+            raise SystemExit(f"{LIST_URL} answered {answer.status_code}")
+    return timings
+
+
+async def wait_ready(http: httpx.AsyncClient) -> None:
+    for _ in range(300):
+        try:
+            if (await http.get("/readyz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.1)
+    raise SystemExit("the server did not start")
+
+
+def report(label: str, timings: list[float], baseline: float) -> None:
+    p99 = percentile(timings, 0.99)
+    print(
+        f"{label:34} {len(timings):7d} {statistics.median(timings):8.1f} "
+        f"{percentile(timings, 0.95):8.1f} {p99:8.1f} {p99 / baseline:12.2f}"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=20_000)
+    parser.add_argument("--expired", type=int, default=50, help="expired messages each")
+    parser.add_argument("--kept", type=int, default=50, help="kept messages each")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+    server_dsn = os.environ.get("PERF_PG", "postgres://postgres@127.0.0.1")
+    redis_url = os.environ.get("PERF_REDIS_URL", "redis://127.0.0.1:6379/11")
+    name = f"inbox_perf_retention_{os.getpid()}"
+    admin = await asyncpg.connect(server_dsn + "/postgres")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    dsn = f"{server_dsn}/{name}"
+    data_dir = Path(tempfile.mkdtemp(prefix="inbox-perf-retention-"))
+    env = {
+        "DATABASE_URL": dsn,
+        "REDIS_URL": redis_url,
+        "DATA_DIR": str(data_dir),
+        "MASTER_KEY": "perf-master-key",
+        "SECRET_KEY": "perf-secret-key",
+        "RUN_WORKER_IN_PROCESS": "false",
+        "PUBLIC_URL": "http://127.0.0.1",
+    }
+    settings = load_settings(
+        database_url=dsn,
+        redis_url=redis_url,
+        data_dir=data_dir,
+        master_key=env["MASTER_KEY"],
+        secret_key=env["SECRET_KEY"],
+    )
+    server = None
+    try:
+        await apply_migrations(settings)
+        await open_database(settings)
+        created = await create_workspace("Perf", "owner@perf.test", "perf-password", slug="perf")
+        workspace = created.workspace
+        await scoped(RetentionPolicy, workspace).update(
+            messages_days=MESSAGES_DAYS, exports_days=None
+        )
+        token = await create_api_token(workspace, "owner@perf.test", "perf")
+        started = time.perf_counter()
+        seeded = await seed(
+            dsn, settings.storage_dir, workspace.id, args.conversations, args.expired, args.kept
+        )
+        print(
+            f"seeded {seeded} (+ one attachment row per message) "
+            f"in {time.perf_counter() - started:.0f} s"
+        )
+
+        port = free_port()
+        server = subprocess.Popen(  # noqa: ASYNC220 - a long-lived child, not awaited
+            [sys.executable, "-m", "inbox.cli", "serve", "--port", str(port)],
+            env=os.environ | env,
+            cwd=ROOT,
+        )
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30
+        ) as http:
+            await wait_ready(http)
+            idle = []
+            for n in range(BASELINE_SAMPLES + 20):
+                began = time.perf_counter()
+                (await http.get(LIST_URL)).raise_for_status()
+                if n >= 20:
+                    idle.append((time.perf_counter() - began) * 1000)
+            run = asyncio.create_task(
+                asyncio.to_thread(
+                    subprocess.run,
+                    [sys.executable, "-m", "inbox.cli", "retention", "run", "--workspace", "perf"],
+                    env=os.environ | env,
+                    cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+            )
+            busy = await measure_while(http, run)
+            outcome = run.result()
+        if outcome.returncode != 0:
+            raise SystemExit(f"retention run failed: {outcome.stderr[-2000:]}")
+        print(outcome.stdout.strip())
+        record = await scoped(RetentionRun, workspace).order_by("-started_at").first()
+        assert record is not None and record.duration_ms
+        deleted = record.deleted["messages"]
+        left_files = sum(1 for _ in (settings.storage_dir / str(workspace.id)).rglob("*.bin"))
+        rate = deleted / (record.duration_ms / 1000)
+        print(
+            f"\ndeleted {deleted:,} messages, {record.deleted['attachments']:,} attachments, "
+            f"{record.deleted['files']:,} files in {record.duration_ms / 1000:.1f} s: "
+            f"{rate:,.0f} messages/s (target {TARGET_MESSAGES_PER_SECOND:,}; "
+            f"{rate / TARGET_MESSAGES_PER_SECOND:.2f} x target); files left: {left_files}"
+        )
+        if deleted != seeded["expired_messages"]:
+            print(f"MISMATCH: expected {seeded['expired_messages']:,} deleted")
+        baseline = percentile(idle, 0.99)
+        print(
+            f"\n{'GET ' + LIST_URL:34} {'samples':>7} {'p50 ms':>8} {'p95 ms':>8} "
+            f"{'p99 ms':>8} {'p99/idle p99':>12}"
+        )
+        report("idle (baseline)", idle, baseline)
+        report("while retention runs", busy, baseline)
+        verdict = "below" if percentile(busy, 0.99) < TARGET_P99_MS else "ABOVE"
+        print(f"p99 while running is {verdict} the {TARGET_P99_MS:.0f} ms target")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        await close_database()
+        if not args.keep:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            shutil.rmtree(data_dir, ignore_errors=True)
+        await admin.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
