@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import logging
-
-from channels.base import get_adapter
-from channels.errors import ProviderError
 from inbox.api.routing import Access, Call, api_route
 from inbox.api.schemas.common import ItemList
 from inbox.api.schemas.workspace import ChannelCreatedOut, ChannelIn, ChannelOut
-from inbox.models import Channel, ChannelStatus, Workspace
+from inbox.models import Channel
 from inbox.settings import Settings
-from inbox.tenancy import scoped
 from inbox.workspaces.channels import (
-    channel_credentials,
     create_channel,
     describe_channel,
-    get_channel,
+    disconnect_channel,
     list_channels,
-    provider_endpoints,
 )
 
-logger = logging.getLogger(__name__)
 TAG = "channels"
 
 
@@ -36,25 +28,6 @@ def channel_out(settings: Settings, channel: Channel) -> ChannelOut:
         status_callback_url=setup.status_callback_url,
         created_at=channel.created_at,
     )
-
-
-async def disconnect_channel(settings: Settings, workspace: Workspace, channel_id: str) -> None:
-    """Mark the channel deleted (its conversations stay); tell Telegram to stop calling."""
-    channel = await get_channel(workspace, channel_id)
-    await scoped(Channel, workspace).filter(id=channel.id).update(
-        status=ChannelStatus.DELETED.value
-    )
-    try:
-        adapter = get_adapter(
-            channel.kind,
-            channel_credentials(settings, channel),
-            provider_endpoints(settings),
-            webhook_secret=channel.webhook_secret,
-        )
-        await adapter.unregister_webhook()
-    except ProviderError as exc:
-        # The channel is gone on our side; a webhook still set only gets 404s.
-        logger.warning("webhook not unregistered", extra={"error_type": type(exc).__name__})
 
 
 async def channels(call: Call) -> ItemList[ChannelOut]:

@@ -13,7 +13,8 @@ from pydantic import BaseModel
 
 from inbox.api.routing import Access, Call, api_route
 from inbox.api.schemas.common import ItemList, PageQuery
-from inbox.privacy.retention import list_runs, preview_retention
+from inbox.privacy.retention import preview_retention
+from inbox.privacy.retention_history import list_runs
 from inbox.privacy.retention_policy import (
     PolicyChange,
     describe_policy,

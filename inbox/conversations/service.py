@@ -16,7 +16,7 @@ from inbox.conversations.queries import get_conversation
 from inbox.conversations.tags import clean_tag_names, ensure_tags
 from inbox.errors import InvalidInput
 from inbox.jobs import atomic
-from inbox.live.events import publish_event
+from inbox.live.events import build_conversation_event, publish_event
 from inbox.models import Conversation, ConversationStatus, ConversationTag, Note
 from inbox.models.base import utcnow
 from inbox.tenancy import WorkspaceRef, scoped, workspace_id_of
@@ -39,10 +39,7 @@ def announce(broker: Broker | None, workspace: WorkspaceRef, conversation: Conve
 
     async def publish() -> None:
         await publish_event(
-            broker,
-            workspace,
-            "conversation.updated",
-            {"conversation_id": str(conversation.id), "status": conversation.status},
+            broker, workspace, "conversation.updated", build_conversation_event(conversation.id)
         )
 
     return publish

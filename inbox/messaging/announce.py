@@ -13,10 +13,10 @@ from typing import Any
 
 from inbox.broker import Broker
 from inbox.live.events import (
-    EVENT_TYPES,
     STREAM_MAX_LENGTH,
     STREAM_TTL_SECONDS,
     channel_key,
+    check_event,
     stream_key,
 )
 from inbox.tenancy import WorkspaceRef
@@ -41,8 +41,7 @@ async def publish_events(
         return
     payloads = []
     for event_type, data in events:
-        if event_type not in EVENT_TYPES:
-            raise ValueError(f"unknown live event type {event_type}")
+        check_event(event_type, data)
         payloads.append(json.dumps({"type": event_type, "data": data}, default=str))
     # Registering only hashes the script; it is sent to Redis once (EVALSHA after).
     script = broker.redis.register_script(PUBLISH_SCRIPT)

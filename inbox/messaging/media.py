@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from channels.errors import ProviderError
 from channels.events import MediaRef
 from inbox.broker import Broker
-from inbox.live.events import publish_event
+from inbox.live.events import build_message_event, publish_event
 from inbox.messaging.adapters import build_adapter
 from inbox.models import Attachment, Channel, ChannelStatus, Message
 from inbox.privacy.stored_files import write_stored_file
@@ -85,7 +85,7 @@ async def download_attachment(
     message = (
         await scoped(Message, workspace_id)
         .filter(id=attachment.message_id)
-        .only("id", "channel_id", "conversation_id")
+        .only("id", "channel_id", "conversation_id", "status")
         .first()
     )
     channel = (
@@ -150,5 +150,5 @@ async def announce(broker: Broker | None, workspace_id: str, message: Message) -
         broker,
         workspace_id,
         "message.updated",
-        {"id": str(message.id), "conversation_id": str(message.conversation_id)},
+        build_message_event(message.conversation_id, message.id, message.status),
     )

@@ -16,7 +16,11 @@ from datetime import datetime, timedelta
 from inbox.broker import Broker
 from inbox.errors import Conflict, InvalidInput, NotFound
 from inbox.jobs import atomic
-from inbox.live.events import publish_event
+from inbox.live.events import (
+    build_conversation_event,
+    build_message_event,
+    publish_event,
+)
 from inbox.models import (
     Channel,
     ChannelKind,
@@ -155,10 +159,11 @@ async def announce(
         broker,
         workspace_id,
         event_type,
-        {"id": str(message.id), "conversation_id": str(message.conversation_id)},
+        build_message_event(message.conversation_id, message.id, message.status),
     )
     await publish_event(
-        broker, workspace_id, "conversation.updated", {"id": str(message.conversation_id)}
+        broker, workspace_id, "conversation.updated",
+        build_conversation_event(message.conversation_id),
     )
 
 

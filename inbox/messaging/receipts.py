@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from tortoise.expressions import Q
 
 from channels.events import MessageEdited, StatusUpdate, Watermark
+from inbox.live.events import WATERMARK_EVENTS_MAX, build_message_event
 from inbox.messaging.contacts import find_identity_contact
 from inbox.messaging.status import advance_status
 from inbox.models import (
@@ -43,6 +44,18 @@ async def find_message_id(
     return found.id if found is not None else None
 
 
+async def find_message_ref(
+    workspace_id: uuid.UUID, channel_id: uuid.UUID, provider_message_id: str
+) -> Message | None:
+    """The message's id and conversation id (what its live event names), or None."""
+    return (
+        await scoped(Message, workspace_id)
+        .filter(channel_id=channel_id, provider_message_id=provider_message_id)
+        .only("id", "conversation_id")
+        .first()
+    )
+
+
 async def store_status(
     workspace_id: uuid.UUID,
     channel: Channel,
@@ -51,14 +64,14 @@ async def store_status(
     live: LiveEvents,
 ) -> None:
     """A provider's status callback for one of our outbound messages (monotonic)."""
-    message_id = await find_message_id(workspace_id, channel.id, event.provider_message_id)
-    if message_id is None:
+    message = await find_message_ref(workspace_id, channel.id, event.provider_message_id)
+    if message is None:
         # Not ours (sent from the provider's console) or already deleted.
         result.ignored += 1
         return
     moved = await advance_status(
         workspace_id,
-        message_id,
+        message.id,
         event.status,
         event.at,
         error_code=event.error_code,
@@ -66,7 +79,8 @@ async def store_status(
     )
     if moved:
         result.updated += 1
-        live.add("message.updated", {"id": str(message_id), "status": event.status})
+        data = build_message_event(message.conversation_id, message.id, event.status)
+        live.add("message.updated", data)
 
 
 async def store_watermark(
@@ -114,7 +128,19 @@ async def store_watermark(
     )
     if moved:
         result.updated += moved
-        live.add("conversation.updated", {"id": str(conversation.id)})
+        # The rows this watermark moved carry its time; the newest get an event each.
+        moved_ids = await (
+            scoped(Message, workspace_id)
+            .filter(covered, conversation_id=conversation.id, direction=Direction.OUTBOUND.value,
+                    status=event.status, **{field_name: event.watermark})
+            .order_by("-created_at", "-id")
+            .limit(WATERMARK_EVENTS_MAX)
+            .values_list("id", flat=True)
+        )
+        for message_id in moved_ids:
+            live.add(
+                "message.updated", build_message_event(conversation.id, message_id, event.status)
+            )
 
 
 async def store_edit(
@@ -125,14 +151,19 @@ async def store_edit(
     live: LiveEvents,
 ) -> None:
     """The end user edited a message: new text, the edit time; no new message."""
-    message_id = await find_message_id(workspace_id, channel.id, event.provider_message_id)
-    if message_id is None:
+    message = await find_message_ref(workspace_id, channel.id, event.provider_message_id)
+    if message is None:
         result.ignored += 1
         return
-    await (
+    edited = await (
         scoped(Message, workspace_id)
-        .filter(id=message_id, direction=Direction.INBOUND.value)
+        .filter(id=message.id, direction=Direction.INBOUND.value)
         .update(text=event.text, edited_at=event.edited_at)
     )
     result.updated += 1
-    live.add("message.updated", {"id": str(message_id)})
+    if edited:
+        # Only the contact's own (inbound) messages change here, and those stay "received".
+        live.add(
+            "message.updated",
+            build_message_event(message.conversation_id, message.id, MessageStatus.RECEIVED.value),
+        )

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import asyncpg
+from redis.exceptions import RedisError
 from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
 
 from channels.base import WebhookRequest
@@ -148,6 +149,14 @@ async def receive_webhook(
         raise InvalidInput(str(exc), code="malformed_payload") from None
     try:
         result = await ingest_delivery(settings, broker, channel, events)
+    except RedisError as exc:
+        # Redis is only used after the commit (jobs, live events): the data is
+        # stored, so the provider gets its 2xx and must not send it again.
+        logger.warning(
+            "webhook stored; jobs or live events not queued",
+            extra={"channel_id": str(channel.id), "error_type": type(exc).__name__},
+        )
+        return Delivery(IngestResult())
     except Exception as exc:
         if is_database_unavailable(exc):
             raise Unavailable("the database is unavailable; retry later") from None

@@ -22,7 +22,7 @@ from tortoise.exceptions import IntegrityError
 from channels.errors import ProviderError
 from channels.events import OutboundMessage
 from inbox.broker import Broker
-from inbox.live.events import publish_event
+from inbox.live.events import build_message_event, publish_event
 from inbox.messaging.adapters import build_adapter
 from inbox.messaging.status import advance_status, status_changes
 from inbox.models import (
@@ -195,5 +195,5 @@ async def announce_update(broker: Broker | None, message: Message, status: str) 
         broker,
         message.workspace_id,
         "message.updated",
-        {"id": str(message.id), "conversation_id": str(message.conversation_id), "status": status},
+        build_message_event(message.conversation_id, message.id, status),
     )

@@ -40,6 +40,9 @@ class Contact(TenantModel):
             ("workspace_id", "last_activity_at"),
             ("workspace_id", "display_name"),
             ("workspace_id", "profile_fetched_at"),  # the stale-profile cron
+            # What retention must spare, read once per batch.
+            ("workspace_id", "legal_hold"),
+            ("workspace_id", "restricted"),
         )
 
 

@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from redis.asyncio import Redis
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from inbox.errors import InvalidInput, NotFound
@@ -31,11 +30,11 @@ from inbox.models import RetentionRun, Workspace
 from inbox.models.base import utcnow
 from inbox.privacy.legal_hold import is_workspace_held
 from inbox.privacy.retention_policy import get_policy
+from inbox.privacy.retention_preview import count_doomed
 from inbox.privacy.retention_selection import (
     COUNT_KEYS,
     RUN_STATUS_RUNNING,
     Selection,
-    count_doomed,
     empty_counts,
 )
 from inbox.privacy.retention_steps import STEPS
@@ -46,10 +45,9 @@ from inbox.tenancy import WorkspaceRef, scoped, workspace_id_of
 BATCH_SIZE = 1000  # rows per transaction, at most
 PARENT_BATCH = 100  # conversations or contacts taken at once (contents go by BATCH_SIZE)
 LOCK_TTL_MS = 120_000  # a crashed worker's lock frees itself after this
+LOCK_EXTEND_SECONDS = 5.0  # how often a running batch loop renews it
 CAPPED_MEMORY = 200_000  # conversation ids remembered per run (a few MB)
 WORKSPACE_PAGE = 500  # workspaces read per query when scheduling
-RUNS_PAGE_MAX = 100
-RUNS_PAGE_DEFAULT = 25
 
 # Contacts before resolved conversations: deleting a conversation must not be
 # what makes its contact look inactive within the same run (the preview could
@@ -89,6 +87,7 @@ class RunLock:
     workspace_id: uuid.UUID
     ttl_ms: int = LOCK_TTL_MS
     token: str = field(default_factory=lambda: secrets.token_hex(16))
+    extended: float = field(default_factory=time.monotonic)
 
     @property
     def key(self) -> str:
@@ -98,6 +97,11 @@ class RunLock:
         return bool(await self.redis.set(self.key, self.token, nx=True, px=self.ttl_ms))
 
     async def extend(self) -> bool:
+        """Renew the TTL if we still own the lock (checked at most every quarter TTL)."""
+        now = time.monotonic()
+        if now - self.extended < min(LOCK_EXTEND_SECONDS, self.ttl_ms / 4000):
+            return True
+        self.extended = now
         return bool(await self.redis.eval(_EXTEND_SCRIPT, 1, self.key, self.token, self.ttl_ms))
 
     async def release(self) -> None:
@@ -181,10 +185,11 @@ class RunState:
         if files:
             await asyncio.to_thread(remove_stored_files, self.settings, files)
         self.batches += 1
-        if not await self.lock.extend():
-            raise LockLost("retention lock expired during the run")
         if self.on_batch is not None:
             await self.on_batch(BatchReport(self.rule, counts, dict(self.deleted)))
+        # Last, right before the next batch: a worker that stalled past the TTL stops.
+        if not await self.lock.extend():
+            raise LockLost("retention lock expired during the run")
 
 
 @dataclass(frozen=True)
@@ -344,49 +349,6 @@ async def preview_retention(workspace: WorkspaceRef, *, now: datetime | None = N
         policy = await get_policy(workspace_id)
         counts = await count_doomed(Selection.of(workspace_id, policy, now))
     return {"as_of": now.isoformat(), "legal_hold": held, "counts": counts}
-
-
-def describe_run(run: RetentionRun) -> dict[str, Any]:
-    return {
-        "id": str(run.id),
-        "started_at": run.started_at.isoformat(),
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "status": run.status,
-        "deleted": {key: (run.deleted or {}).get(key, 0) for key in COUNT_KEYS},
-        "duration_ms": run.duration_ms,
-    }
-
-
-async def list_runs(
-    workspace: WorkspaceRef, *, cursor: str | None = None, limit: int = RUNS_PAGE_DEFAULT
-) -> dict[str, Any]:
-    """Past runs, newest first: ``{items, next_cursor}`` (keyset on start time, id)."""
-    if not 1 <= limit <= RUNS_PAGE_MAX:
-        raise InvalidInput(f"limit must be between 1 and {RUNS_PAGE_MAX}", code="invalid_limit")
-    query = scoped(RetentionRun, workspace)
-    if cursor:
-        started_at, last_id = decode_runs_cursor(cursor)
-        query = query.filter(started_at__lte=started_at).filter(
-            Q(started_at__lt=started_at) | Q(id__lt=last_id)
-        )
-    runs = await query.order_by("-started_at", "-id").limit(limit + 1)
-    items = [describe_run(run) for run in runs[:limit]]
-    next_cursor = None
-    if len(runs) > limit:
-        last = runs[limit - 1]
-        next_cursor = f"{last.started_at.isoformat()}_{last.id}"
-    return {"items": items, "next_cursor": next_cursor}
-
-
-def decode_runs_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        at, _, run_id = cursor.rpartition("_")
-        started_at = datetime.fromisoformat(at)
-        if started_at.tzinfo is None:
-            raise ValueError
-        return started_at, uuid.UUID(run_id)
-    except ValueError:
-        raise InvalidInput("the cursor is not valid", code="invalid_cursor") from None
 
 
 async def iter_workspace_ids(page: int = WORKSPACE_PAGE) -> AsyncIterator[uuid.UUID]:

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from tortoise.expressions import Q
+from tortoise.expressions import Subquery
 from tortoise.functions import Count, Max
 
 from inbox.messaging.ingest import build_preview
@@ -23,21 +23,24 @@ from inbox.models import Conversation, Direction, Message
 from inbox.tenancy import scoped
 
 
-async def refresh_previews(
-    workspace_id: uuid.UUID, conversation_ids: Iterable[uuid.UUID], lost_up_to: datetime | None
-) -> None:
-    """Recompute the preview of conversations whose newest message may be gone:
-    those whose ``last_message_at`` is not after ``lost_up_to``, the newest
-    deleted message (None: any of them)."""
+async def conversations_losing_newest(
+    workspace_id: uuid.UUID, conversation_ids: Subquery, lost_up_to: datetime
+) -> list[uuid.UUID]:
+    """Of these conversations (a subquery, read before the delete), those whose newest
+    message is among the ones deleted up to ``lost_up_to`` (an index range: few)."""
+    return await scoped(Conversation, workspace_id).filter(
+        last_message_at__lte=lost_up_to, id__in=conversation_ids
+    ).values_list("id", flat=True)
+
+
+async def refresh_previews(workspace_id: uuid.UUID, conversation_ids: Iterable[uuid.UUID]) -> None:
+    """Show the newest remaining message (or nothing) in these conversations' previews."""
     ids = list(conversation_ids)
     if not ids:
         return
-    candidates = scoped(Conversation, workspace_id).filter(id__in=ids)
-    if lost_up_to is not None:
-        candidates = candidates.filter(
-            Q(last_message_at__lte=lost_up_to) | Q(last_message_at__isnull=True)
-        )
-    rows = await candidates.values("id", "last_message_preview")
+    rows = await scoped(Conversation, workspace_id).filter(id__in=ids).values(
+        "id", "last_message_preview"
+    )
     if not rows:
         return
     previews = await latest_previews(workspace_id, [row["id"] for row in rows])

@@ -12,9 +12,8 @@ A row has expired when its time is *strictly* older than ``now - days``.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
@@ -23,15 +22,11 @@ from inbox.models import (
     Attachment,
     AuditEvent,
     Contact,
-    ContactIdentity,
-    ContactTag,
     Conversation,
     ConversationStatus,
-    ConversationTag,
     DataRequest,
     ExportJob,
     Message,
-    Note,
     RetentionPolicy,
     RetentionRun,
 )
@@ -40,6 +35,8 @@ from inbox.privacy.retention_policy import cutoff_for
 from inbox.tenancy import WorkspaceRef, scoped, workspace_id_of
 
 RUN_STATUS_RUNNING = "running"
+# Above this many held conversations, statements read the holds themselves.
+PINNED_HOLDS_MAX = 1000
 
 # The keys of RetentionRun.deleted and of the preview, in display order.
 COUNT_KEYS = (
@@ -88,50 +85,97 @@ class Cutoffs:
 
 @dataclass(frozen=True)
 class Selection:
-    """The expired rows of one workspace under one set of cutoffs."""
+    """The expired rows of one workspace under one set of cutoffs.
+
+    ``held_conversations``: the conversations under hold, read once for a batch
+    (:meth:`pinned`) so every statement of that batch sees the same holds; None:
+    each statement reads them itself (a subquery), as the preview does.
+    """
 
     workspace_id: uuid.UUID
     cutoffs: Cutoffs
+    held_conversations: tuple[uuid.UUID, ...] | None = None
 
     @classmethod
     def of(cls, workspace: WorkspaceRef, policy: RetentionPolicy, now: datetime) -> Selection:
         return cls(workspace_id_of(workspace), Cutoffs.of(policy, now))
+
+    async def pinned(self) -> Selection:
+        """This selection with the holds as they are now, as a list of ids."""
+        held = await scoped(Conversation, self.workspace_id).filter(
+            contact_id__in=held_contact_ids(self.workspace_id)
+        ).values_list("id", flat=True)
+        if len(held) > PINNED_HOLDS_MAX:
+            return replace(self, held_conversations=None)
+        return replace(self, held_conversations=tuple(held))
+
+    def _spare_held(self, queryset: QuerySet, field: str) -> QuerySet:
+        """``queryset`` without the rows whose ``field`` names a held conversation."""
+        if self.held_conversations is None:
+            return queryset.filter(
+                **{f"{field}__not_in": held_conversation_ids(self.workspace_id)}
+            )
+        if not self.held_conversations:
+            return queryset
+        return queryset.filter(**{f"{field}__not_in": list(self.held_conversations)})
 
     # -- one queryset per rule ------------------------------------------------
     def expired_messages(self) -> QuerySet[Message] | None:
         cutoff = self.cutoffs.messages
         if cutoff is None:
             return None
-        return scoped(Message, self.workspace_id).filter(
-            created_at__lt=cutoff,
-            conversation_id__not_in=held_conversation_ids(self.workspace_id),
-        )
+        expired = scoped(Message, self.workspace_id).filter(created_at__lt=cutoff)
+        return self._spare_held(expired, "conversation_id")
 
     def expired_attachments(self) -> QuerySet[Attachment] | None:
         """Old files; their messages stay."""
         cutoff = self.cutoffs.attachments
         if cutoff is None:
             return None
+        expired = scoped(Attachment, self.workspace_id).filter(created_at__lt=cutoff)
+        if self.held_conversations == ():
+            return expired
         held_messages = scoped(Message, self.workspace_id).filter(
-            conversation_id__in=held_conversation_ids(self.workspace_id)
+            conversation_id__in=(
+                list(self.held_conversations)
+                if self.held_conversations is not None
+                else held_conversation_ids(self.workspace_id)
+            )
         )
-        return scoped(Attachment, self.workspace_id).filter(
-            created_at__lt=cutoff, message_id__not_in=Subquery(held_messages.values("id"))
-        )
+        return expired.filter(message_id__not_in=Subquery(held_messages.values("id")))
 
-    def inactive_contacts(self) -> QuerySet[Contact] | None:
-        """Contacts without activity since the cutoff (their creation counts as
-        activity), and without a conversation that moved since then: a missed
-        ``last_activity_at`` update must never cost a live contact its data."""
+    def inactive_candidates(self) -> QuerySet[Contact] | None:
+        """Contacts who wrote nothing since the cutoff (their creation counts as
+        activity), not held. Inactive are those of them whose conversations did not
+        move either (:meth:`recently_active`): a team still writing to someone keeps
+        that contact, and a missed ``last_activity_at`` update costs no one their data.
+        """
         cutoff = self.cutoffs.inactive_contacts
         if cutoff is None:
             return None
-        recent = scoped(Conversation, self.workspace_id).filter(last_message_at__gte=cutoff)
         return (
             scoped(Contact, self.workspace_id)
             .filter(legal_hold=False, restricted=False, created_at__lt=cutoff)
             .filter(Q(last_activity_at__lt=cutoff) | Q(last_activity_at__isnull=True))
-            .filter(id__not_in=Subquery(recent.values("contact_id")))
+        )
+
+    def recently_active(self, among: list[uuid.UUID] | None = None) -> Subquery:
+        """Ids of contacts with a conversation that moved since the inactivity cutoff
+        (of ``among`` only, when given)."""
+        assert self.cutoffs.inactive_contacts is not None
+        moved = scoped(Conversation, self.workspace_id).filter(
+            last_message_at__gte=self.cutoffs.inactive_contacts
+        )
+        if among is not None:
+            moved = moved.filter(contact_id__in=among)
+        return Subquery(moved.values("contact_id"))
+
+    def inactive_among(self, contact_ids: list[uuid.UUID]) -> QuerySet[Contact]:
+        """Which of these contacts are inactive (the guard runs on them alone)."""
+        candidates = self.inactive_candidates()
+        assert candidates is not None
+        return candidates.filter(id__in=contact_ids).filter(
+            id__not_in=self.recently_active(contact_ids)
         )
 
     def expired_conversations(self) -> QuerySet[Conversation] | None:
@@ -181,100 +225,3 @@ class Selection:
         if cutoff is None:
             return None
         return scoped(DataRequest, self.workspace_id).filter(completed_at__lt=cutoff)
-
-    # -- what the rules delete together, each row once ------------------------
-    def doomed_contacts(self) -> QuerySet[Contact] | None:
-        return self.inactive_contacts()
-
-    def doomed_conversations(self) -> QuerySet[Conversation] | None:
-        return _union(
-            Conversation,
-            self.workspace_id,
-            id=self.expired_conversations(),
-            contact_id=self.doomed_contacts(),
-        )
-
-    def doomed_messages(self) -> QuerySet[Message] | None:
-        return _union(
-            Message,
-            self.workspace_id,
-            id=self.expired_messages(),
-            conversation_id=self.doomed_conversations(),
-        )
-
-    def doomed_attachments(self) -> QuerySet[Attachment] | None:
-        return _union(
-            Attachment,
-            self.workspace_id,
-            id=self.expired_attachments(),
-            message_id=self.doomed_messages(),
-        )
-
-    def doomed_exports(self) -> QuerySet[ExportJob] | None:
-        return _union(
-            ExportJob,
-            self.workspace_id,
-            id=self.expired_exports(),
-            contact_id=self.doomed_contacts(),
-        )
-
-
-def _union(model: Any, workspace_id: uuid.UUID, **parts: QuerySet | None) -> QuerySet | None:
-    """Rows of ``model`` whose ``field`` is among the ids of any given queryset."""
-    condition: Q | None = None
-    for field, queryset in parts.items():
-        if queryset is None:
-            continue
-        term = Q(**{f"{field}__in": Subquery(queryset.values("id"))})
-        condition = term if condition is None else condition | term
-    if condition is None:
-        return None
-    return scoped(model, workspace_id).filter(condition)
-
-
-async def _count(queryset: QuerySet | None) -> int:
-    return 0 if queryset is None else await queryset.count()
-
-
-def _children(model: Any, workspace_id: uuid.UUID, field: str, parents: QuerySet | None):
-    if parents is None:
-        return None
-    return scoped(model, workspace_id).filter(**{f"{field}__in": Subquery(parents.values("id"))})
-
-
-async def count_doomed(selection: Selection) -> dict[str, int]:
-    """How many rows (and files) of each kind a run would delete right now."""
-    ws = selection.workspace_id
-    counts = empty_counts()
-    contacts = selection.doomed_contacts
-    conversations = selection.doomed_conversations
-    attachments = selection.doomed_attachments
-    exports = selection.doomed_exports
-    counts["messages"] = await _count(selection.doomed_messages())
-    counts["attachments"] = await _count(attachments())
-    counts["conversations"] = await _count(conversations())
-    counts["notes"] = await _count(_children(Note, ws, "conversation_id", conversations()))
-    counts["conversation_tags"] = await _count(
-        _children(ConversationTag, ws, "conversation_id", conversations())
-    )
-    counts["contacts"] = await _count(contacts())
-    counts["contact_identities"] = await _count(
-        _children(ContactIdentity, ws, "contact_id", contacts())
-    )
-    counts["contact_tags"] = await _count(_children(ContactTag, ws, "contact_id", contacts()))
-    counts["exports"] = await _count(exports())
-    counts["audit_events"] = await _count(selection.expired_audit_events())
-    counts["retention_runs"] = await _count(selection.expired_runs())
-    counts["data_requests"] = await _count(selection.expired_data_requests())
-    files = 0
-    for queryset, key in (
-        (attachments(), "storage_key"),
-        (exports(), "storage_key"),
-        (contacts(), "avatar_key"),
-    ):
-        if queryset is not None:
-            files += (
-                await queryset.filter(**{f"{key}__isnull": False}).exclude(**{key: ""}).count()
-            )
-    counts["files"] = files
-    return counts

@@ -16,7 +16,6 @@ from starlette.routing import Route
 from channels.base import OPTIONAL_CREDENTIALS, REQUIRED_CREDENTIALS
 from inbox.accounts.invitations import INVITATION_TTL, invite, list_pending_invitations
 from inbox.accounts.members import change_role, get_member, list_members, remove_member
-from inbox.api.channels import disconnect_channel
 from inbox.conversations.canned import (
     clean_shortcut,
     create_canned,
@@ -28,7 +27,13 @@ from inbox.errors import InvalidInput
 from inbox.web.access import Viewer, member_name, notice_redirect, page, render_page, runtime_of
 from inbox.web.channel_check import test_channel
 from inbox.web.templating import redirect
-from inbox.workspaces.channels import create_channel, describe_channel, get_channel, list_channels
+from inbox.workspaces.channels import (
+    create_channel,
+    describe_channel,
+    disconnect_channel,
+    get_channel,
+    list_channels,
+)
 
 CREDENTIAL_LABELS: dict[str, tuple[str, str, bool]] = {
     # key: (label, hint, secret)

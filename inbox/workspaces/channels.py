@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,8 @@ from inbox.errors import InvalidInput, NotFound, Unavailable
 from inbox.models import Channel, ChannelKind, ChannelStatus, Workspace
 from inbox.settings import Settings
 from inbox.tenancy import parse_id, scoped
+
+logger = logging.getLogger(__name__)
 
 WEBHOOK_PATHS = {
     ChannelKind.WHATSAPP: "/webhooks/twilio/{id}",
@@ -122,7 +125,8 @@ async def create_channel(
             channel_kind.value, clean, provider_endpoints(settings), webhook_secret=secret
         )
         try:
-            await adapter.register_webhook(setup.webhook_url, secret)
+            async with adapter:
+                await adapter.register_webhook(setup.webhook_url, secret)
         except ProviderError as exc:
             if exc.retryable:
                 raise Unavailable("Telegram did not answer; try again", code="provider") from None
@@ -146,3 +150,27 @@ async def get_channel(workspace: Workspace, channel_id: str) -> Channel:
     if channel is None or channel.status == ChannelStatus.DELETED:
         raise NotFound("no such channel")
     return channel
+
+
+async def disconnect_channel(settings: Settings, workspace: Workspace, channel_id: str) -> None:
+    """Mark the channel deleted (its conversations stay); tell the provider to stop calling."""
+    from inbox.messaging.adapters import forget_channel
+
+    channel = await get_channel(workspace, channel_id)
+    await scoped(Channel, workspace).filter(id=channel.id).update(
+        status=ChannelStatus.DELETED.value
+    )
+    # This process answers the channel's webhooks 404 from now on, not after its cache expires.
+    forget_channel(channel.id)
+    adapter = get_adapter(
+        channel.kind,
+        channel_credentials(settings, channel),
+        provider_endpoints(settings),
+        webhook_secret=channel.webhook_secret,
+    )
+    try:
+        async with adapter:
+            await adapter.unregister_webhook()
+    except ProviderError as exc:
+        # The channel is gone on our side; a webhook still set only gets 404s.
+        logger.warning("webhook not unregistered", extra={"error_type": type(exc).__name__})

@@ -122,6 +122,7 @@ def test_a_message_with_markup_renders_as_text(browser, demo_server) -> None:
     page.get_by_text('<b onmouseover="alert(2)">Mallory</b>').first.hover()
     assert page.locator("#messages img").count() == 0
     assert page.locator("b[onmouseover]").count() == 0
+    # An injected handler would run asynchronously (image error, hover): give it time.
     page.wait_for_timeout(300)
     assert dialogs == []
     page.context.close()
@@ -138,6 +139,8 @@ def test_an_agent_cannot_open_admin_pages(browser, demo_server) -> None:
 
 
 def test_keyboard_navigation_canned_responses_and_drafts(browser, demo_server) -> None:
+    from playwright.sync_api import expect
+
     page = log_in(browser, demo_server, DEMO_EMAIL, DEMO_PASSWORD)
     # An admin adds a canned response through the settings form.
     page.goto(demo_server.url + "/settings/canned")
@@ -147,30 +150,33 @@ def test_keyboard_navigation_canned_responses_and_drafts(browser, demo_server) -
     page.get_by_text("/returns is ready to use.").wait_for()
     page.goto(demo_server.url + "/inbox")
     page.locator("body").press("?")
-    assert page.locator("#help").is_visible()
+    expect(page.locator("#help")).to_be_visible()
     page.keyboard.press("Escape")
+    expect(page.locator("#help")).to_be_hidden()
     page.locator("body").press("j")
-    first = page.locator("#conv-list .conv-item > a").first
-    assert first.evaluate("node => node === document.activeElement")
+    expect(page.locator("#conv-list .conv-item > a").first).to_be_focused()
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/inbox/c/"))
     page.locator("body").press("r")
     box = page.get_by_label("Message", exact=True)
-    assert box.evaluate("node => node === document.activeElement")
-    box.type("/ret")
-    page.locator("#canned-menu li", has_text="/returns").wait_for()
-    assert page.locator("#canned-menu li:visible").count() == 1
+    expect(box).to_be_focused()
+    box.press_sequentially("/ret")
+    expect(box).to_have_value("/ret")
+    expect(page.locator("#canned-menu li:visible")).to_have_count(1)
+    expect(page.locator("#canned-menu li:visible")).to_contain_text("/returns")
     box.press("Enter")
-    assert box.input_value() == "Returns are free within 30 days."
+    expect(box).to_have_value("Returns are free within 30 days.")
     # The draft survives leaving the conversation and coming back.
     box.fill("half-written answer")
     url = page.url
     page.goto(demo_server.url + "/inbox")
     page.goto(url)
-    assert page.get_by_label("Message", exact=True).input_value() == "half-written answer"
-    page.locator("body").click()
+    box = page.get_by_label("Message", exact=True)
+    expect(box).to_have_value("half-written answer")
+    # Nothing has the focus after a load, so "/" is the list's search, not text.
     page.locator("body").press("/")
-    assert page.locator("#f-q").evaluate("node => node === document.activeElement")
+    expect(page.locator("#f-q")).to_be_focused()
+    expect(box).to_have_value("half-written answer")
     page.keyboard.press("Escape")
     page.keyboard.press("g")
     page.keyboard.press("s")

@@ -16,7 +16,7 @@ from arq.worker import Worker
 from channels.fake import FakeProvider, run_fake_provider
 from inbox.broker import Broker
 from inbox.messaging.outbound import queue_reply
-from inbox.messaging.sending import MAX_SEND_TRIES
+from inbox.messaging.sending import MAX_SEND_TRIES, record_sent
 from inbox.models import Attachment, Conversation, Message
 from inbox.models.base import utcnow
 from inbox.settings import Settings
@@ -315,3 +315,42 @@ async def test_a_reply_after_the_window_needs_a_template_end_to_end(
     message = await queue_reply(broker, setup.workspace, conversation.id, None, template=TEMPLATE)
     await send_message(job_ctx(on_fake, broker), str(setup.workspace.id), str(message.id))
     assert fake.state.list_sent_messages("twilio")[0].fields["ContentSid"] == TEMPLATE
+
+
+async def test_a_provider_outage_during_a_download_is_retried(
+    client: httpx.AsyncClient,
+    on_fake: Settings,
+    fake: FakeProvider,
+    setup: Setup,
+    broker: Broker,
+) -> None:
+    url = fake.state.add_twilio_media(ACCOUNT_SID, "MM3", b"\xff\xd8\xff data", "image/jpeg")
+    attachment = await post_twilio_image(client, on_fake, setup, url, "image/jpeg")
+    fake.fail_next("twilio", 503)
+    with pytest.raises(Retry) as retry:
+        await download_media(
+            job_ctx(on_fake, broker, 2), str(setup.workspace.id), str(attachment.id)
+        )
+    assert retry.value.defer_score == 10_000
+    assert (await scoped(Attachment, setup.workspace).get(id=attachment.id)).download_status == (
+        "pending"
+    )
+    ctx = job_ctx(on_fake, broker, 3)
+    assert await download_media(ctx, str(setup.workspace.id), str(attachment.id)) == "stored"
+
+
+async def test_an_echo_stored_before_our_send_is_recorded_is_merged_into_our_message(
+    client: httpx.AsyncClient, on_fake: Settings, setup: Setup, broker: Broker
+) -> None:
+    """Meta can post the echo of our own send before the job records its id: the
+    echo's copy is dropped and our message keeps the id, so it exists once."""
+    mid = "m_lC1gSDyqeB32N39klw_8l9xSltGuXTggUB8QMJE2Yssy2cJsrryCtFSSssOL-CDyzPNl7d6p8os3MVqD-xTYeQ"
+    await post_fixture(client, on_fake, setup, "messenger/message-text.json")
+    [inbound] = await scoped(Message, setup.workspace)
+    ours = await queue_reply(broker, setup.workspace, inbound.conversation_id, None, text="Yes")
+    await post_fixture(client, on_fake, setup, "messenger/message-echo.json")
+    assert await scoped(Message, setup.workspace).filter(provider_message_id=mid).count() == 1
+    await record_sent(ours, mid)
+    [echo_or_ours] = await scoped(Message, setup.workspace).filter(provider_message_id=mid)
+    assert (echo_or_ours.id, echo_or_ours.status) == (ours.id, "sent")
+    assert await scoped(Message, setup.workspace).count() == 2

@@ -91,7 +91,8 @@ async def test_csrf_is_required_for_cookie_writes_only(settings, db, client):
     missing = await client.post(url)
     assert missing.status_code == 403
     assert missing.json()["error"]["code"] == "csrf"
-    wrong = await client.post(url, headers={"X-CSRF-Token": "x" + csrf[1:]})
+    tampered = ("y" if csrf[0] == "x" else "x") + csrf[1:]
+    wrong = await client.post(url, headers={"X-CSRF-Token": tampered})
     assert wrong.status_code == 403
     right = await client.post(url, headers={"X-CSRF-Token": csrf})
     assert right.status_code == 200

@@ -202,9 +202,12 @@ async def test_live_events_are_published_after_commit(
         "message.updated",
     ]
     assert published[0]["data"] == {
-        "id": str(message.id),
         "conversation_id": str(message.conversation_id),
+        "message_id": str(message.id),
+        "status": "received",
     }
+    assert published[1]["data"] == {"conversation_id": str(message.conversation_id)}
+    assert published[2]["data"] == published[0]["data"]  # the edit: same message, same status
     assert "text" not in json.dumps(published)
 
 

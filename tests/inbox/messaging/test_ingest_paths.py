@@ -6,16 +6,18 @@ tests run on both databases, so each expectation is checked on both paths.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
+import pytest
 from tortoise import connections
 
 from channels.base import WebhookRequest
 from inbox.broker import Broker
 from inbox.messaging.adapters import get_parser
 from inbox.messaging.ingest import ingest_events, ingest_in_one_statement
-from inbox.models import Contact, Conversation, Message
+from inbox.models import Contact, Conversation, Message, WebhookEvent
 from inbox.models.base import utcnow
 from inbox.settings import Settings
 from inbox.tenancy import scoped
@@ -135,3 +137,53 @@ async def test_activity_time_moves_in_steps_of_a_minute(
     assert (await client.post(path, content=raw, headers=headers)).status_code == 200
     unchanged = await scoped(Contact, setup.workspace).filter(last_activity_at=recent).count()
     assert unchanged == 1
+
+
+async def test_concurrent_messages_of_known_senders_are_all_stored_and_counted(
+    client: httpx.AsyncClient, settings: Settings, setup: Setup
+) -> None:
+    """On PostgreSQL these share statements; a message the database refuses (a NUL
+    character) fails alone and is kept for replay, the others are stored."""
+    await post_fixture(client, settings, setup, "telegram/message-text.json")
+    requests = []
+    for number in range(6):
+        update = load("telegram/message-text.json")
+        update["update_id"] += 100 + number
+        update["message"]["message_id"] += 100 + number
+        update["message"]["text"] = f"burst {number}" if number != 3 else "bad \u0000 byte"
+        requests.append(telegram_request(setup.telegram, update))
+    responses = await asyncio.gather(
+        *(client.post(path, content=raw, headers=headers) for path, raw, headers in requests)
+    )
+    assert [r.status_code for r in responses] == [200] * 6
+    texts = {m.text for m in await list_messages(setup.workspace)}
+    assert {f"burst {n}" for n in (0, 1, 2, 4, 5)} <= texts
+    stored = len(texts) - 1  # the first message
+    kept = await scoped(WebhookEvent, setup.workspace).count()
+    assert stored + kept == 6
+    if on_postgres():
+        assert kept == 1  # PostgreSQL refuses NUL in text; SQLite stores it
+    conversation = await scoped(Conversation, setup.workspace).get()
+    assert conversation.unread_count == 1 + stored
+
+
+async def test_one_statement_stores_twins_of_the_same_batch_once(
+    settings: Settings, setup: Setup, broker: Broker
+) -> None:
+    if not on_postgres():
+        pytest.skip("the one-statement path exists on PostgreSQL only")
+    from inbox.messaging.ingest_postgres import Pending, run_statement
+
+    [first] = parse(settings, setup, "messenger/message-text.json")
+    await ingest_events(setup.workspace, setup.messenger, [first], broker)
+    [twin] = parse(settings, setup, "messenger/postback.json")
+    batch = [
+        Pending(setup.workspace.id, setup.messenger, twin, "a"),
+        Pending(setup.workspace.id, setup.messenger, twin, "b"),
+        Pending(setup.workspace.id, setup.messenger, first, "c"),
+    ]
+    rows = await run_statement(batch)
+    assert [rows[item.message_id].stored.stored for item in batch] == [True, False, False]
+    assert (await count_rows(setup.workspace))["messages"] == 2
+    conversation = await scoped(Conversation, setup.workspace).get()
+    assert (conversation.unread_count, conversation.last_message_preview) == (2, "a")

@@ -19,7 +19,8 @@ from inbox.models import (
     Workspace,
 )
 from inbox.privacy.legal_hold import set_contact_legal_hold, set_workspace_legal_hold
-from inbox.privacy.retention import RunLock, list_runs, preview_retention, run_retention
+from inbox.privacy.retention import RunLock, preview_retention, run_retention
+from inbox.privacy.retention_history import list_runs
 from inbox.privacy.stored_files import write_stored_file
 from inbox.runtime import Runtime
 from inbox.tenancy import scoped
@@ -60,18 +61,18 @@ async def populate(runtime: Runtime, workspace: Workspace) -> dict:
     """A bit of everything, expired and not, overlapping between the rules."""
     settings = runtime.settings
     channel = await make_channel(settings, workspace)
-    made: dict = {"files": []}
+    made: dict = {"files": [], "held_files": []}
     # An active conversation: old history (expired messages, some with files), recent talk.
     active = await make_conversation(workspace, channel, last_message_at=ago(1))
     for day in range(25, 40):
         message = await make_message(active, ago(day))
         if day % 3 == 0:
-            made["files"].append((await make_attachment(settings, message)).storage_key)
+            made["held_files"].append((await make_attachment(settings, message)).storage_key)
     await make_message(active, ago(1))
     # Files older than the attachment rule on messages the message rule keeps.
     for day in (21, 22):
         message = await make_message(active, ago(day))
-        made["files"].append((await make_attachment(settings, message)).storage_key)
+        made["held_files"].append((await make_attachment(settings, message)).storage_key)
     # A resolved conversation past its limit, with a note.
     resolved = await make_conversation(
         workspace, channel, status="resolved", resolved_at=ago(70), last_message_at=ago(75)
@@ -85,14 +86,35 @@ async def populate(runtime: Runtime, workspace: Workspace) -> dict:
         last_message_at=ago(100),
     )
     message = await make_message(old, ago(100))
-    made["files"].append((await make_attachment(settings, message)).storage_key)
+    made["held_files"].append((await make_attachment(settings, message)).storage_key)
     key = f"{workspace.id}/exports/old.zip"
     write_stored_file(settings, key, b"zip")
     await ExportJob.create(
         workspace=workspace, status="done", storage_key=key, finished_at=ago(8)
     )
     made["files"].append(key)
+    # The sleeper's own export archive: both the export and the contact rule match.
+    key = f"{workspace.id}/exports/sleeper.zip"
+    write_stored_file(settings, key, b"zip")
+    await ExportJob.create(
+        workspace=workspace, contact=sleeper, status="done", storage_key=key, finished_at=ago(9)
+    )
+    made["files"].append(key)
+    # Silent for long, but the team wrote to them recently: not inactive.
+    written_to = await make_contact(workspace, last_activity_at=ago(200))
+    talk = await make_conversation(workspace, channel, written_to, last_message_at=ago(2))
+    await make_message(talk, ago(2), direction="outbound")
+    await make_message(talk, ago(200))
+    # A resolved conversation whose newest messages are younger than the message rule.
+    mixed = await make_conversation(
+        workspace, channel, status="resolved", resolved_at=ago(65), last_message_at=ago(66)
+    )
+    for day in (66, 80, 130):
+        message = await make_message(mixed, ago(day))
+        made["files"].append((await make_attachment(settings, message)).storage_key)
+    made["files"] += made["held_files"]  # the files of the active and sleeper's chats
     made["active"] = active
+    made["written_to"] = written_to
     made["sleeper"] = sleeper
     made["resolved"] = resolved
     return made
@@ -105,9 +127,16 @@ async def table_counts(workspace: Workspace) -> dict[str, int]:
     }
 
 
-async def test_preview_counts_exactly_what_the_run_deletes(runtime: Runtime) -> None:
-    ws = await make_workspace(**EVERY_RULE)
-    await populate(runtime, ws)
+# Longer message and attachment limits than the conversation and contact ones:
+# deleted conversations then still hold messages and files of their own.
+OVERLAPPING_RULES = EVERY_RULE | {"messages_days": 120, "attachments_days": 50,
+                                  "inactive_contacts_days": 95}
+
+
+@pytest.mark.parametrize("policy", [EVERY_RULE, OVERLAPPING_RULES])
+async def test_preview_counts_exactly_what_the_run_deletes(runtime: Runtime, policy) -> None:
+    ws = await make_workspace(**policy)
+    made = await populate(runtime, ws)
     before = await table_counts(ws)
 
     preview = await preview_retention(ws, now=NOW)
@@ -120,6 +149,8 @@ async def test_preview_counts_exactly_what_the_run_deletes(runtime: Runtime) -> 
     after = await table_counts(ws)
     assert before["Message"] - after["Message"] == preview["counts"]["messages"]
     assert before["Attachment"] - after["Attachment"] == preview["counts"]["attachments"]
+    assert preview["counts"]["contacts"] == 1 and preview["counts"]["exports"] == 2
+    assert await scoped(Contact, ws).filter(id=made["written_to"].id).exists()
     assert (await preview_retention(ws, now=NOW))["counts"] == dict.fromkeys(
         preview["counts"], 0
     )
@@ -137,7 +168,7 @@ async def test_a_held_contact_keeps_everything(runtime: Runtime) -> None:
     held_messages = await scoped(Message, ws).filter(
         conversation_id__in=held_conversations
     ).count()
-    held_files = [key for key in made["files"] if "exports" not in key]
+    held_files = made["held_files"]
 
     preview = await preview_retention(ws, now=NOW)
     result = await run(runtime, ws)
@@ -312,3 +343,58 @@ async def test_runs_are_listed_newest_first_by_pages(runtime: Runtime) -> None:
         await list_runs(ws, cursor="garbage")
     await set_policy(ws, messages_days=3)  # listing is unaffected by the policy
     assert len((await list_runs(ws, limit=100))["items"]) == 5
+
+
+async def test_a_hold_placed_during_a_run_is_honoured_by_the_next_batch(
+    runtime: Runtime,
+) -> None:
+    ws = await make_workspace(messages_days=1)
+    channel = await make_channel(runtime.settings, ws)
+    first = await make_conversation(ws, channel)
+    second = await make_conversation(ws, channel)
+    for index in range(4):
+        await make_message(first, ago(5) + timedelta(seconds=index))
+        await make_message(second, ago(5) + timedelta(seconds=index, milliseconds=500))
+
+    async def hold_after_first_batch(report) -> None:
+        await set_contact_legal_hold(ws, second.contact_id, True)
+
+    result = await run(runtime, ws, batch_size=2, on_batch=hold_after_first_batch)
+
+    # The first batch took the two oldest (one of each); then the hold applied.
+    assert result.deleted["messages"] == 5
+    assert await scoped(Message, ws).filter(conversation_id=first.id).count() == 0
+    assert await scoped(Message, ws).filter(conversation_id=second.id).count() == 3
+
+
+async def test_repeated_held_runs_keep_one_row(runtime: Runtime) -> None:
+    ws = await make_workspace(messages_days=1)
+    await set_workspace_legal_hold(ws, True)
+    for _ in range(3):
+        assert (await run(runtime, ws)).status == "held"
+    assert await scoped(RetentionRun, ws).count() == 1
+
+
+async def test_a_run_that_loses_its_lock_stops_and_leaves_the_row_to_resume(
+    runtime: Runtime,
+) -> None:
+    ws = await make_workspace(messages_days=1)
+    channel = await make_channel(runtime.settings, ws)
+    conversation = await make_conversation(ws, channel)
+    for index in range(5):
+        await make_message(conversation, ago(5) + timedelta(seconds=index))
+    other_worker = RunLock(runtime.broker.redis, ws.id, ttl_ms=60_000)
+
+    async def stall_once(report) -> None:
+        if report.totals["messages"] == 1:
+            await asyncio.sleep(0.3)  # longer than our lock's TTL
+            assert await other_worker.acquire()
+
+    result = await run(runtime, ws, batch_size=1, lock_ttl_ms=200, on_batch=stall_once)
+
+    assert result.status == "lock_lost"
+    assert await scoped(Message, ws).count() == 4  # no batch after the stall
+    assert (await scoped(RetentionRun, ws).get()).status == "running"
+    await other_worker.release()
+    resumed = await run(runtime, ws)
+    assert resumed.resumed and resumed.deleted["messages"] == 5

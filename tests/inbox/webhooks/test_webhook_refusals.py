@@ -7,8 +7,10 @@ import uuid
 
 import httpx
 import pytest
+from arq.connections import ArqRedis, RedisSettings
 from tortoise import Tortoise
 
+from inbox.broker import Broker
 from inbox.database import close_database, open_database
 from inbox.models import Channel, ChannelStatus, Message, WebhookEvent
 from inbox.settings import Settings
@@ -225,3 +227,23 @@ async def test_messenger_entries_are_routed_to_the_channel_of_their_page(
         for channel_id in (setup.messenger.id, second.id, foreign.id)
     }
     assert by_channel == {setup.messenger.id: 1, second.id: 1, foreign.id: 0}
+
+
+async def test_a_stored_delivery_is_acknowledged_even_if_redis_is_down(
+    client: httpx.AsyncClient, settings: Settings, setup: Setup, runtime
+) -> None:
+    """Redis is used only after the commit: the message is stored, so the provider
+    gets its 200 (a retry would only find a duplicate)."""
+    connected = runtime.broker
+    unreachable = ArqRedis(host="127.0.0.1", port=1, socket_connect_timeout=1)
+    runtime.broker = Broker(redis=unreachable, redis_settings=RedisSettings(port=1))
+    try:
+        for name in ("telegram/message-text.json", "telegram/message-photo.json"):
+            path, raw, headers = fixture_request(settings, setup, name)
+            response = await client.post(path, content=raw, headers=headers)
+            assert response.status_code == 200
+    finally:
+        runtime.broker = connected
+        await unreachable.aclose()
+    assert (await count_rows(setup.workspace))["messages"] == 2
+    assert await scoped(WebhookEvent, setup.workspace).count() == 0

@@ -1,0 +1,1 @@
+from tests.inbox.messaging.support import setup  # noqa: F401  (fixture)
