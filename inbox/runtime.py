@@ -46,10 +46,13 @@ async def start_runtime(settings: Settings, *, with_worker: bool | None = None) 
 
 async def stop_runtime(runtime: Runtime) -> None:
     if runtime.worker is not None and runtime.worker_task is not None:
-        # close() lets the running job finish (up to arq's timeout) before stopping.
+        from workers.settings import drain_worker
+
+        # Running jobs get a grace period to finish; what is still running after
+        # it is cancelled and re-queued by arq for the next start.
+        await drain_worker(runtime.worker)  # type: ignore[arg-type]
         runtime.worker_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await runtime.worker_task
-        await runtime.worker.close()  # type: ignore[attr-defined]
     await runtime.broker.close()
     await close_database()
