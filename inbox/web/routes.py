@@ -11,7 +11,14 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from inbox.settings import Settings
-from inbox.web import fragments, pages_auth, pages_contacts, pages_inbox, pages_settings
+from inbox.web import (
+    fragments,
+    pages_auth,
+    pages_contacts,
+    pages_inbox,
+    pages_retention,
+    pages_settings,
+)
 from inbox.web.templating import STATIC_DIR
 
 # The pages name their files with a content hash (?v=...); the script's modules
@@ -39,6 +46,7 @@ def build_web_routes(settings: Settings) -> list[BaseRoute]:
         *fragments.routes,
         *pages_contacts.routes,
         *pages_settings.routes,
+        *pages_retention.routes,
         Mount("/static", app=StaticAssets(directory=STATIC_DIR), name="static"),
     ]
     if settings.demo:

@@ -110,6 +110,12 @@ FILTERS: dict[str, str | Callable[[World], object]] = {
 OWN_LIST = frozenset({200})
 ADMIN_PAGE = frozenset({200, 403})
 ADMIN_FORM = frozenset({303, 403})
+RETENTION_FORM: dict[str, str | Callable[[World], object]] = {
+    "messages_days_mode": "days", "messages_days": "400",
+    "attachments_days_mode": "forever", "resolved_conversations_days_mode": "forever",
+    "inactive_contacts_days_mode": "forever", "exports_days_mode": "days", "exports_days": "7",
+    "audit_days_mode": "forever",
+}
 
 
 WALK: dict[str, Walk] = {
@@ -225,6 +231,9 @@ WALK: dict[str, Walk] = {
     "POST /settings/canned": _page(form={"shortcut": "walk", "text": "walk"},
                                    expect=ADMIN_FORM),
     "POST /settings/canned/{id}/delete": _page(params={"id": "canned"}),
+    "GET /settings/retention": _page(expect=ADMIN_PAGE),
+    "POST /settings/retention": _page(form=RETENTION_FORM, expect=ADMIN_FORM),
+    "POST /settings/retention/preview": _page(form=RETENTION_FORM, expect=ADMIN_PAGE),
 }
 
 
