@@ -27,7 +27,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -47,10 +46,9 @@ from inbox.conversations.queries import (  # noqa: E402
     list_conversations,
     list_messages,
 )
-from inbox.database import apply_migrations, close_database, open_database  # noqa: E402
 from inbox.models import Workspace  # noqa: E402
-from inbox.settings import load_settings  # noqa: E402
 from inbox.workspaces.service import create_workspace  # noqa: E402
+from tests.perf.perf_database import perf_database  # noqa: E402
 
 TARGET_P95_MS = 50.0
 SAMPLES = 200
@@ -329,130 +327,109 @@ async def main() -> None:
     parser.add_argument("--messages-per-conversation", type=int, default=10)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
-    server_dsn = os.environ.get("PERF_PG", "postgres://postgres@127.0.0.1")
-    redis_url = os.environ.get("PERF_REDIS_URL", "redis://127.0.0.1:6379/10")
-    name = f"inbox_perf_{os.getpid()}"
-    admin = await asyncpg.connect(server_dsn + "/postgres")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    dsn = f"{server_dsn}/{name}"
-    data_dir = Path(tempfile.mkdtemp(prefix="inbox-perf-"))
-    env = {
-        "DATABASE_URL": dsn,
-        "REDIS_URL": redis_url,
-        "DATA_DIR": str(data_dir),
-        "MASTER_KEY": "perf-master-key",
-        "SECRET_KEY": "perf-secret-key",
-        "RUN_WORKER_IN_PROCESS": "false",
-        "PUBLIC_URL": "http://127.0.0.1",
-    }
-    settings = load_settings(
-        database_url=dsn,
-        redis_url=redis_url,
-        data_dir=data_dir,
-        master_key=env["MASTER_KEY"],
-        secret_key=env["SECRET_KEY"],
-    )
-    server = None
-    try:
-        await apply_migrations(settings)
-        await open_database(settings)
-        created = await create_workspace("Perf", "owner@perf.test", "perf-password", slug="perf")
-        workspace = created.workspace
-        from inbox.models import Membership, User
-
-        user_ids = []
-        for n in range(AGENTS):
-            user = await User.create(email=f"agent{n}@perf.test", password_hash="x")
-            await Membership.create(workspace=workspace, user=user, role="agent")
-            user_ids.append(user.id)
-        token = await create_api_token(workspace, "agent0@perf.test", "perf")
-        started = time.perf_counter()
-        seeded = await seed(
-            dsn, workspace.id, user_ids, args.conversations, args.messages_per_conversation
-        )
-        print(f"seeded {seeded['counts']} in {time.perf_counter() - started:.0f} s")
-
-        port = free_port()
-        server = subprocess.Popen(  # noqa: ASYNC220 - a long-lived child, not awaited
-            [sys.executable, "-m", "inbox.cli", "serve", "--port", str(port)],
-            env=os.environ | env,
-            cwd=ROOT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        headers = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
-            for _ in range(300):
-                try:
-                    if (await http.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-            conversations = seeded["conversation_ids"]
-            rng = random.Random(11)
-            # Page 200 by cursor: walk there once, then fetch that page repeatedly.
-            cursor = None
-            for _ in range(PAGE - 1):
-                page = (
-                    await http.get(
-                        "/api/v1/conversations", params={"cursor": cursor} if cursor else {}
-                    )
-                ).json()
-                cursor = page["next_cursor"]
-            assignee, tag = seeded["assignee"], seeded["tag"]
-            scenarios: dict[str, Callable[[int], str]] = {
-                "baseline GET /healthz": lambda n: "/healthz",
-                "first page of open conversations": lambda n: "/api/v1/conversations?status=open",
-                "filtered list (assignee + tag)": lambda n: (
-                    f"/api/v1/conversations?assignee={assignee}&tag={tag}"
-                ),
-                f"page {PAGE} by cursor": lambda n: f"/api/v1/conversations?cursor={cursor}",
-                "thread: latest 50 messages": lambda n: (
-                    f"/api/v1/conversations/{rng.choice(conversations)}/messages?limit=50"
-                ),
-                "contact search": lambda n: (
-                    f"/api/v1/contacts?q={SEARCH_TERMS[n % len(SEARCH_TERMS)]}"
-                ),
-            }
-            results = {label: await measure(http, url) for label, url in scenarios.items()}
-        baseline = percentile(results["baseline GET /healthz"], 0.95)
-        print(f"\n{'scenario':38} {'p50 ms':>8} {'p95 ms':>8} {'p95/baseline':>13}")
-        for label, timings in results.items():
-            p95 = percentile(timings, 0.95)
-            flag = "" if p95 < TARGET_P95_MS or label.startswith("baseline") else "  ABOVE TARGET"
-            print(
-                f"{label:38} {statistics.median(timings):8.1f} {p95:8.1f} "
-                f"{p95 / baseline:13.1f}{flag}"
+    async with perf_database("inbox_perf", 10, keep=args.keep) as db:
+        dsn, env = db.dsn, db.env
+        server = None
+        try:
+            created = await create_workspace(
+                "Perf", "owner@perf.test", "perf-password", slug="perf"
             )
+            workspace = created.workspace
+            from inbox.models import Membership, User
 
-        viewer = user_ids[0]
-        in_process: dict[str, Callable[[], Awaitable[object]]] = {
-            "first page of open conversations": lambda: list_conversations(
-                workspace, viewer, ConversationFilter(status="open")
-            ),
-            "filtered list (assignee + tag)": lambda: list_conversations(
-                workspace, viewer, ConversationFilter(assignee=str(assignee), tag=tag)
-            ),
-            f"page {PAGE} by cursor": lambda: list_conversations(
-                workspace, viewer, ConversationFilter(), cursor=cursor
-            ),
-            "thread: latest 50 messages": lambda: list_messages(
-                workspace, conversations[0], limit=50
-            ),
-            "contact search": lambda: list_contacts(workspace, SEARCH_TERMS[0]),
-        }
-        for label, work in in_process.items():
-            if percentile(results[label], 0.95) >= TARGET_P95_MS:
-                await explain(dsn, label, work)
-        assert isinstance(workspace, Workspace)
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        await close_database()
-        if not args.keep:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+            user_ids = []
+            for n in range(AGENTS):
+                user = await User.create(email=f"agent{n}@perf.test", password_hash="x")
+                await Membership.create(workspace=workspace, user=user, role="agent")
+                user_ids.append(user.id)
+            token = await create_api_token(workspace, "agent0@perf.test", "perf")
+            started = time.perf_counter()
+            seeded = await seed(
+                dsn, workspace.id, user_ids, args.conversations, args.messages_per_conversation
+            )
+            print(f"seeded {seeded['counts']} in {time.perf_counter() - started:.0f} s")
+
+            port = free_port()
+            server = subprocess.Popen(  # noqa: ASYNC220 - a long-lived child, not awaited
+                [sys.executable, "-m", "inbox.cli", "serve", "--port", str(port)],
+                env=os.environ | env,
+                cwd=ROOT,
+            )
+            base = f"http://127.0.0.1:{port}"
+            headers = {"Authorization": f"Bearer {token}"}
+            async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
+                for _ in range(300):
+                    try:
+                        if (await http.get("/readyz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.1)
+                conversations = seeded["conversation_ids"]
+                rng = random.Random(11)
+                # Page 200 by cursor: walk there once, then fetch that page repeatedly.
+                cursor = None
+                for _ in range(PAGE - 1):
+                    page = (
+                        await http.get(
+                            "/api/v1/conversations", params={"cursor": cursor} if cursor else {}
+                        )
+                    ).json()
+                    cursor = page["next_cursor"]
+                assignee, tag = seeded["assignee"], seeded["tag"]
+                scenarios: dict[str, Callable[[int], str]] = {
+                    "baseline GET /healthz": lambda n: "/healthz",
+                    "first page of open conversations": lambda n: (
+                        "/api/v1/conversations?status=open"
+                    ),
+                    "filtered list (assignee + tag)": lambda n: (
+                        f"/api/v1/conversations?assignee={assignee}&tag={tag}"
+                    ),
+                    f"page {PAGE} by cursor": lambda n: f"/api/v1/conversations?cursor={cursor}",
+                    "thread: latest 50 messages": lambda n: (
+                        f"/api/v1/conversations/{rng.choice(conversations)}/messages?limit=50"
+                    ),
+                    "contact search": lambda n: (
+                        f"/api/v1/contacts?q={SEARCH_TERMS[n % len(SEARCH_TERMS)]}"
+                    ),
+                }
+                results = {label: await measure(http, url) for label, url in scenarios.items()}
+            baseline = percentile(results["baseline GET /healthz"], 0.95)
+            print(f"\n{'scenario':38} {'p50 ms':>8} {'p95 ms':>8} {'p95/baseline':>13}")
+            for label, timings in results.items():
+                p95 = percentile(timings, 0.95)
+                flag = (
+                    "" if p95 < TARGET_P95_MS or label.startswith("baseline") else "  ABOVE TARGET"
+                )
+                print(
+                    f"{label:38} {statistics.median(timings):8.1f} {p95:8.1f} "
+                    f"{p95 / baseline:13.1f}{flag}"
+                )
+
+            viewer = user_ids[0]
+            in_process: dict[str, Callable[[], Awaitable[object]]] = {
+                "first page of open conversations": lambda: list_conversations(
+                    workspace, viewer, ConversationFilter(status="open")
+                ),
+                "filtered list (assignee + tag)": lambda: list_conversations(
+                    workspace, viewer, ConversationFilter(assignee=str(assignee), tag=tag)
+                ),
+                f"page {PAGE} by cursor": lambda: list_conversations(
+                    workspace, viewer, ConversationFilter(), cursor=cursor
+                ),
+                "thread: latest 50 messages": lambda: list_messages(
+                    workspace, conversations[0], limit=50
+                ),
+                "contact search": lambda: list_contacts(workspace, SEARCH_TERMS[0]),
+            }
+            for label, work in in_process.items():
+                if percentile(results[label], 0.95) >= TARGET_P95_MS:
+                    await explain(dsn, label, work)
+            assert isinstance(workspace, Workspace)
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=30)
 
 
 if __name__ == "__main__":

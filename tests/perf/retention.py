@@ -29,12 +29,10 @@ import asyncio
 import json
 import os
 import random
-import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -47,11 +45,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from inbox.accounts.tokens import create_api_token  # noqa: E402
-from inbox.database import apply_migrations, close_database, open_database  # noqa: E402
 from inbox.models import RetentionPolicy, RetentionRun  # noqa: E402
-from inbox.settings import load_settings  # noqa: E402
 from inbox.tenancy import scoped  # noqa: E402
 from inbox.workspaces.service import create_workspace  # noqa: E402
+from tests.perf.perf_database import perf_database  # noqa: E402
 
 TARGET_MESSAGES_PER_SECOND = 50_000
 TARGET_P99_MS = 100.0
@@ -162,7 +159,9 @@ async def seed(
     counts = {"expired_messages": 0, "kept_messages": 0, "files": 0}
     try:
         await connection.set_type_codec(
-            "jsonb", schema="pg_catalog", format="binary",
+            "jsonb",
+            schema="pg_catalog",
+            format="binary",
             encoder=lambda value: b"\x01" + json.dumps(value).encode(),
             decoder=lambda raw: json.loads(raw[1:]),
         )
@@ -170,17 +169,55 @@ async def seed(
         await connection.execute(
             "INSERT INTO channel (id, created_at, workspace_id, kind, name, "
             "credentials_encrypted, status) VALUES ($1, $2, $3, 'telegram', 'Bot', '', "
-            "'active')", channel_id, now, workspace_id)
+            "'active')",
+            channel_id,
+            now,
+            workspace_id,
+        )
         long_ago = now - timedelta(days=500)
         conversation_ids = [uuid.uuid4() for _ in range(conversations)]
         contact_ids = [uuid.uuid4() for _ in range(conversations)]
-        await copy(connection, "contact", [
-            (contact_ids[n], long_ago, workspace_id, f"Contact {n}", {}, now, False, False,
-             False, False, now) for n in range(conversations)], CONTACT_COLUMNS)
-        await copy(connection, "conversation", [
-            (conversation_ids[n], long_ago, workspace_id, channel_id, contact_ids[n],
-             rng.choice(["open", "open", "pending"]), now, now, f"message about order {n}",
-             rng.randint(0, 3)) for n in range(conversations)], CONVERSATION_COLUMNS)
+        await copy(
+            connection,
+            "contact",
+            [
+                (
+                    contact_ids[n],
+                    long_ago,
+                    workspace_id,
+                    f"Contact {n}",
+                    {},
+                    now,
+                    False,
+                    False,
+                    False,
+                    False,
+                    now,
+                )
+                for n in range(conversations)
+            ],
+            CONTACT_COLUMNS,
+        )
+        await copy(
+            connection,
+            "conversation",
+            [
+                (
+                    conversation_ids[n],
+                    long_ago,
+                    workspace_id,
+                    channel_id,
+                    contact_ids[n],
+                    rng.choice(["open", "open", "pending"]),
+                    now,
+                    now,
+                    f"message about order {n}",
+                    rng.randint(0, 3),
+                )
+                for n in range(conversations)
+            ],
+            CONVERSATION_COLUMNS,
+        )
         rounds = [(k < expired, k) for k in range(expired + kept)]
         old_span = (370 * 86400) / max(expired * conversations, 1)
         new_span = KEPT_SECONDS / max(kept * conversations, 1)
@@ -191,11 +228,17 @@ async def seed(
             messages, attachments = [], []
             for n in order:
                 if is_expired:
-                    at = now - timedelta(days=MESSAGES_DAYS + 371) + timedelta(
-                        seconds=old_span * sequence)
+                    at = (
+                        now
+                        - timedelta(days=MESSAGES_DAYS + 371)
+                        + timedelta(seconds=old_span * sequence)
+                    )
                 else:
-                    at = now - timedelta(seconds=KEPT_SECONDS + 60) + timedelta(
-                        seconds=new_span * (sequence - expired * conversations))
+                    at = (
+                        now
+                        - timedelta(seconds=KEPT_SECONDS + 60)
+                        + timedelta(seconds=new_span * (sequence - expired * conversations))
+                    )
                 sequence += 1
                 row = message_row(workspace_id, conversation_ids[n], channel_id, n, k, at)
                 messages.append(row)
@@ -205,15 +248,28 @@ async def seed(
                     (storage / key).parent.mkdir(parents=True, exist_ok=True)
                     (storage / key).write_bytes(b"x")
                     counts["files"] += 1
-                attachments.append((uuid.uuid4(), at, workspace_id, row[0], 0, "image",
-                                    "image/jpeg", 1000, key, "stored"))
+                attachments.append(
+                    (
+                        uuid.uuid4(),
+                        at,
+                        workspace_id,
+                        row[0],
+                        0,
+                        "image",
+                        "image/jpeg",
+                        1000,
+                        key,
+                        "stored",
+                    )
+                )
             await copy(connection, "message", messages, MESSAGE_COLUMNS)
             await copy(connection, "attachment", attachments, ATTACHMENT_COLUMNS)
             counts["expired_messages" if is_expired else "kept_messages"] += len(messages)
         await connection.execute(
             "UPDATE conversation c SET last_message_at = m.newest, last_inbound_at = m.newest "
             "FROM (SELECT conversation_id, max(created_at) AS newest FROM message "
-            "GROUP BY conversation_id) m WHERE c.id = m.conversation_id")
+            "GROUP BY conversation_id) m WHERE c.id = m.conversation_id"
+        )
         await connection.execute("UPDATE contact SET last_activity_at = $1", now)
         await connection.execute("VACUUM ANALYZE")
     finally:
@@ -261,112 +317,94 @@ async def main() -> None:
     parser.add_argument("--kept", type=int, default=50, help="kept messages each")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
-    server_dsn = os.environ.get("PERF_PG", "postgres://postgres@127.0.0.1")
-    redis_url = os.environ.get("PERF_REDIS_URL", "redis://127.0.0.1:6379/11")
-    name = f"inbox_perf_retention_{os.getpid()}"
-    admin = await asyncpg.connect(server_dsn + "/postgres")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    dsn = f"{server_dsn}/{name}"
-    data_dir = Path(tempfile.mkdtemp(prefix="inbox-perf-retention-"))
-    env = {
-        "DATABASE_URL": dsn,
-        "REDIS_URL": redis_url,
-        "DATA_DIR": str(data_dir),
-        "MASTER_KEY": "perf-master-key",
-        "SECRET_KEY": "perf-secret-key",
-        "RUN_WORKER_IN_PROCESS": "false",
-        "PUBLIC_URL": "http://127.0.0.1",
-    }
-    settings = load_settings(
-        database_url=dsn,
-        redis_url=redis_url,
-        data_dir=data_dir,
-        master_key=env["MASTER_KEY"],
-        secret_key=env["SECRET_KEY"],
-    )
-    server = None
-    try:
-        await apply_migrations(settings)
-        await open_database(settings)
-        created = await create_workspace("Perf", "owner@perf.test", "perf-password", slug="perf")
-        workspace = created.workspace
-        await scoped(RetentionPolicy, workspace).update(
-            messages_days=MESSAGES_DAYS, exports_days=None
-        )
-        token = await create_api_token(workspace, "owner@perf.test", "perf")
-        started = time.perf_counter()
-        seeded = await seed(
-            dsn, settings.storage_dir, workspace.id, args.conversations, args.expired, args.kept
-        )
-        print(
-            f"seeded {seeded} (+ one attachment row per message) "
-            f"in {time.perf_counter() - started:.0f} s"
-        )
-
-        port = free_port()
-        server = subprocess.Popen(  # noqa: ASYNC220 - a long-lived child, not awaited
-            [sys.executable, "-m", "inbox.cli", "serve", "--port", str(port)],
-            env=os.environ | env,
-            cwd=ROOT,
-        )
-        headers = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30
-        ) as http:
-            await wait_ready(http)
-            idle = []
-            for n in range(BASELINE_SAMPLES + 20):
-                began = time.perf_counter()
-                (await http.get(LIST_URL)).raise_for_status()
-                if n >= 20:
-                    idle.append((time.perf_counter() - began) * 1000)
-            run = asyncio.create_task(
-                asyncio.to_thread(
-                    subprocess.run,
-                    [sys.executable, "-m", "inbox.cli", "retention", "run", "--workspace", "perf"],
-                    env=os.environ | env,
-                    cwd=ROOT,
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                )
+    async with perf_database("inbox_perf_retention", 11, keep=args.keep) as db:
+        dsn, env, settings = db.dsn, db.env, db.settings
+        server = None
+        try:
+            created = await create_workspace(
+                "Perf", "owner@perf.test", "perf-password", slug="perf"
             )
-            busy = await measure_while(http, run)
-            outcome = run.result()
-        if outcome.returncode != 0:
-            raise SystemExit(f"retention run failed: {outcome.stderr[-2000:]}")
-        print(outcome.stdout.strip())
-        record = await scoped(RetentionRun, workspace).order_by("-started_at").first()
-        assert record is not None and record.duration_ms
-        deleted = record.deleted["messages"]
-        left_files = sum(1 for _ in (settings.storage_dir / str(workspace.id)).rglob("*.bin"))
-        rate = deleted / (record.duration_ms / 1000)
-        print(
-            f"\ndeleted {deleted:,} messages, {record.deleted['attachments']:,} attachments, "
-            f"{record.deleted['files']:,} files in {record.duration_ms / 1000:.1f} s: "
-            f"{rate:,.0f} messages/s (target {TARGET_MESSAGES_PER_SECOND:,}; "
-            f"{rate / TARGET_MESSAGES_PER_SECOND:.2f} x target); files left: {left_files}"
-        )
-        if deleted != seeded["expired_messages"]:
-            print(f"MISMATCH: expected {seeded['expired_messages']:,} deleted")
-        baseline = percentile(idle, 0.99)
-        print(
-            f"\n{'GET ' + LIST_URL:34} {'samples':>7} {'p50 ms':>8} {'p95 ms':>8} "
-            f"{'p99 ms':>8} {'p99/idle p99':>12}"
-        )
-        report("idle (baseline)", idle, baseline)
-        report("while retention runs", busy, baseline)
-        verdict = "below" if percentile(busy, 0.99) < TARGET_P99_MS else "ABOVE"
-        print(f"p99 while running is {verdict} the {TARGET_P99_MS:.0f} ms target")
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        await close_database()
-        if not args.keep:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            shutil.rmtree(data_dir, ignore_errors=True)
-        await admin.close()
+            workspace = created.workspace
+            await scoped(RetentionPolicy, workspace).update(
+                messages_days=MESSAGES_DAYS, exports_days=None
+            )
+            token = await create_api_token(workspace, "owner@perf.test", "perf")
+            started = time.perf_counter()
+            seeded = await seed(
+                dsn, settings.storage_dir, workspace.id, args.conversations, args.expired, args.kept
+            )
+            print(
+                f"seeded {seeded} (+ one attachment row per message) "
+                f"in {time.perf_counter() - started:.0f} s"
+            )
+
+            port = free_port()
+            server = subprocess.Popen(  # noqa: ASYNC220 - a long-lived child, not awaited
+                [sys.executable, "-m", "inbox.cli", "serve", "--port", str(port)],
+                env=os.environ | env,
+                cwd=ROOT,
+            )
+            headers = {"Authorization": f"Bearer {token}"}
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30
+            ) as http:
+                await wait_ready(http)
+                idle = []
+                for n in range(BASELINE_SAMPLES + 20):
+                    began = time.perf_counter()
+                    (await http.get(LIST_URL)).raise_for_status()
+                    if n >= 20:
+                        idle.append((time.perf_counter() - began) * 1000)
+                run = asyncio.create_task(
+                    asyncio.to_thread(
+                        subprocess.run,
+                        [
+                            sys.executable,
+                            "-m",
+                            "inbox.cli",
+                            "retention",
+                            "run",
+                            "--workspace",
+                            "perf",
+                        ],
+                        env=os.environ | env,
+                        cwd=ROOT,
+                        capture_output=True,
+                        text=True,
+                        check=False,
+                    )
+                )
+                busy = await measure_while(http, run)
+                outcome = run.result()
+            if outcome.returncode != 0:
+                raise SystemExit(f"retention run failed: {outcome.stderr[-2000:]}")
+            print(outcome.stdout.strip())
+            record = await scoped(RetentionRun, workspace).order_by("-started_at").first()
+            assert record is not None and record.duration_ms
+            deleted = record.deleted["messages"]
+            left_files = sum(1 for _ in (settings.storage_dir / str(workspace.id)).rglob("*.bin"))
+            rate = deleted / (record.duration_ms / 1000)
+            print(
+                f"\ndeleted {deleted:,} messages, {record.deleted['attachments']:,} attachments, "
+                f"{record.deleted['files']:,} files in {record.duration_ms / 1000:.1f} s: "
+                f"{rate:,.0f} messages/s (target {TARGET_MESSAGES_PER_SECOND:,}; "
+                f"{rate / TARGET_MESSAGES_PER_SECOND:.2f} x target); files left: {left_files}"
+            )
+            if deleted != seeded["expired_messages"]:
+                print(f"MISMATCH: expected {seeded['expired_messages']:,} deleted")
+            baseline = percentile(idle, 0.99)
+            print(
+                f"\n{'GET ' + LIST_URL:34} {'samples':>7} {'p50 ms':>8} {'p95 ms':>8} "
+                f"{'p99 ms':>8} {'p99/idle p99':>12}"
+            )
+            report("idle (baseline)", idle, baseline)
+            report("while retention runs", busy, baseline)
+            verdict = "below" if percentile(busy, 0.99) < TARGET_P99_MS else "ABOVE"
+            print(f"p99 while running is {verdict} the {TARGET_P99_MS:.0f} ms target")
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=30)
 
 
 if __name__ == "__main__":
