@@ -23,7 +23,6 @@ import json
 import logging
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,7 +47,7 @@ from inbox.conversations.queries import (  # noqa: E402
 )
 from inbox.models import Workspace  # noqa: E402
 from inbox.workspaces.service import create_workspace  # noqa: E402
-from tests.perf.perf_database import perf_database  # noqa: E402
+from tests.perf.perf_database import free_port, percentile, perf_database  # noqa: E402
 
 TARGET_P95_MS = 50.0
 SAMPLES = 200
@@ -96,17 +95,6 @@ LAST_NAMES = [
     "Novak",
 ]
 SEARCH_TERMS = ["Tanak", "kowal", "Haddad", "5550123"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 # ------------------------------------------------------------------ seeding

@@ -1,4 +1,5 @@
-"""A throw-away PostgreSQL database, migrated and connected, for one benchmark run.
+"""What the benchmarks share: a throw-away PostgreSQL database, migrated and
+connected, for one run; a free loopback port; percentiles.
 
 Needs PostgreSQL at PERF_PG (default postgres://postgres@127.0.0.1); Redis at
 PERF_REDIS_URL, or the given database number on 127.0.0.1:6379.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -66,3 +68,14 @@ async def perf_database(prefix: str, redis_db: int, *, keep: bool) -> AsyncItera
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             shutil.rmtree(data_dir, ignore_errors=True)
         await admin.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]

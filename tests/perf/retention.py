@@ -29,7 +29,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,7 +47,7 @@ from inbox.accounts.tokens import create_api_token  # noqa: E402
 from inbox.models import RetentionPolicy, RetentionRun  # noqa: E402
 from inbox.tenancy import scoped  # noqa: E402
 from inbox.workspaces.service import create_workspace  # noqa: E402
-from tests.perf.perf_database import perf_database  # noqa: E402
+from tests.perf.perf_database import free_port, percentile, perf_database  # noqa: E402
 
 TARGET_MESSAGES_PER_SECOND = 50_000
 TARGET_P99_MS = 100.0
@@ -60,17 +59,6 @@ LIST_URL = "/api/v1/conversations?status=open"
 # Agents' inboxes asking for the list 20 times a second in all: a busy team, and
 # not a client hammering one of the machine's two cores back to back.
 LIST_INTERVAL_SECONDS = 0.05
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def message_row(workspace_id, conversation_id, channel_id, n, k, at) -> tuple:
