@@ -70,9 +70,10 @@ inserted AS (
                        reply_to_id, metadata, reactions, sent_at)
   SELECT s.message_id, s.created_at, s.workspace_id, s.conversation_id, s.channel_id,
          'inbound', s.kind, s.text, s.provider_message_id, 'received', s.latitude, s.longitude,
-         (SELECT r.id FROM message r
-           WHERE r.workspace_id = s.workspace_id AND r.channel_id = s.channel_id
-             AND r.provider_message_id = s.reply_to),
+         CASE WHEN s.reply_to <> '' THEN
+           (SELECT r.id FROM message r
+             WHERE r.workspace_id = s.workspace_id AND r.channel_id = s.channel_id
+               AND r.provider_message_id = s.reply_to) END,
          s.metadata::jsonb, '[]'::jsonb, s.sent_at
     FROM sender s
    ORDER BY s.position
