@@ -70,6 +70,8 @@ inserted AS (
                        reply_to_id, metadata, reactions, sent_at)
   SELECT s.message_id, s.created_at, s.workspace_id, s.conversation_id, s.channel_id,
          'inbound', s.kind, s.text, s.provider_message_id, 'received', s.latitude, s.longitude,
+         -- Only a reply looks for its target: the lookup per message is the one part
+         -- of this statement whose cost grows with the message table.
          CASE WHEN s.reply_to <> '' THEN
            (SELECT r.id FROM message r
              WHERE r.workspace_id = s.workspace_id AND r.channel_id = s.channel_id
