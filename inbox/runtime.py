@@ -40,6 +40,9 @@ async def start_runtime(settings: Settings, *, with_worker: bool | None = None) 
 
         runtime.worker = worker = build_worker(settings, broker, shared_runtime=True)
         runtime.worker_task = asyncio.create_task(worker.main(), name="inbox-worker")
+        # arq's close() cancels main_task before it closes the shared Redis pool; a
+        # task it does not know about could still be polling on a closed connection.
+        worker.main_task = runtime.worker_task
         logger.info("worker started in process")
     return runtime
 
@@ -51,7 +54,6 @@ async def stop_runtime(runtime: Runtime) -> None:
         # Running jobs get a grace period to finish; what is still running after
         # it is cancelled and re-queued by arq for the next start.
         await drain_worker(runtime.worker)  # type: ignore[arg-type]
-        runtime.worker_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await runtime.worker_task
     await runtime.broker.close()

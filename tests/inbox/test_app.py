@@ -80,7 +80,7 @@ def test_embedded_default_serves_and_leaves_no_redis_behind(tmp_path: Path) -> N
         output, _ = process.communicate(timeout=30)
     # uvicorn shuts down cleanly, then re-raises the signal it caught.
     assert process.returncode in (0, -signal.SIGTERM), output
-    assert "shutdown failed" not in output
+    assert "shutdown failed" not in output, output
     assert "Traceback" not in output
     assert "Log in as admin@demo.inbox.test" in output
     assert embedded_redis_pids(data_dir) == []
